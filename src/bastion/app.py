@@ -1,0 +1,134 @@
+"""``Bastion``: the object that owns one app's configuration, storage and recipes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from bastion.appinfo import AppInfo, InputAppInfo
+from bastion.clock import Clock, SystemClock
+from bastion.errors import ConfigError
+from bastion.http.router import ApiRoute
+from bastion.runtime import set_current_app
+from bastion.storage import Store, open_store
+
+if TYPE_CHECKING:
+    from bastion.recipe.session.recipe import SessionRecipe
+
+__all__ = ["DEFAULT_DATABASE_URL", "Bastion", "RecipeInit", "init"]
+
+DEFAULT_DATABASE_URL = "sqlite:///bastion.db"
+Framework = Literal["fastapi", "flask", "django"]
+Mode = Literal["asgi", "wsgi"]
+
+
+class Recipe(Protocol):
+    recipe_id: str
+
+    def routes(self) -> list[ApiRoute]: ...
+
+
+class RecipeInit(Protocol):
+    """What each ``<recipe>.init(...)`` returns."""
+
+    recipe_id: str
+
+    def build(self, app: Bastion) -> Any: ...
+
+
+class Bastion:
+    """One configured app. ``bastion.init`` creates it and makes it current."""
+
+    def __init__(
+        self,
+        *,
+        app_info: InputAppInfo,
+        framework: Framework = "fastapi",
+        recipe_list: Sequence[RecipeInit] = (),
+        database_url: str | None = None,
+        mode: Mode | None = None,
+        clock: Clock | None = None,
+        store: Store | None = None,
+    ) -> None:
+        if framework not in ("fastapi", "flask", "django"):
+            raise ConfigError("framework must be 'fastapi', 'flask' or 'django'")
+        if mode not in (None, "asgi", "wsgi"):
+            raise ConfigError("mode must be 'asgi', 'wsgi' or None")
+        self.app_info = AppInfo.from_input(app_info)
+        self.framework: Framework = framework
+        self.mode: Mode = mode or ("asgi" if framework == "fastapi" else "wsgi")
+        self.clock: Clock = clock or SystemClock()
+        self.store: Store = store or open_store(database_url or DEFAULT_DATABASE_URL)
+        self.recipes: dict[str, Any] = {}
+
+        from bastion.recipe.session.recipe import session_init
+
+        inits = list(recipe_list)
+        ids = [i.recipe_id for i in inits]
+        if len(set(ids)) != len(ids):
+            raise ConfigError("each recipe may appear only once in recipe_list")
+        session = next((i for i in inits if i.recipe_id == "session"), None) or session_init()
+        # The session recipe first: others register their claims and validators with it.
+        self.session_recipe: SessionRecipe = session.build(self)
+        self.recipes["session"] = self.session_recipe
+        for recipe_init in inits:
+            if recipe_init.recipe_id != "session":
+                self.recipes[recipe_init.recipe_id] = recipe_init.build(self)
+        self.routes: list[ApiRoute] = [r for rec in self.recipes.values() for r in rec.routes()]
+
+    def close(self) -> None:
+        """Release storage connections."""
+        self.store.close()
+
+
+def init(
+    app_info: InputAppInfo,
+    framework: Framework = "fastapi",
+    recipe_list: Sequence[RecipeInit] = (),
+    database_url: str | None = None,
+    mode: Mode | None = None,
+    *,
+    clock: Clock | None = None,
+    store: Store | None = None,
+    supertokens_config: object | None = None,
+    telemetry: bool | None = None,
+    debug: bool | None = None,
+) -> Bastion:
+    """Configure bastion for this process and return the app.
+
+    Args:
+        app_info: where the API and the website are served.
+        framework: ``"fastapi"``, ``"flask"`` or ``"django"``.
+        recipe_list: the recipes' ``init(...)`` results; the session recipe is added with its
+            defaults if absent.
+        database_url: ``sqlite:///file.db`` (the default is ``bastion.db`` in the working
+            directory).
+        mode: ``"asgi"`` or ``"wsgi"``; defaults to ASGI for FastAPI and WSGI otherwise.
+        clock: the time source (tests pass a :class:`~bastion.clock.ManualClock`).
+        store: a ready storage backend, instead of ``database_url``.
+        supertokens_config: accepted for compatibility and ignored: bastion has no core server.
+        telemetry: ignored; bastion sends nothing anywhere.
+        debug: when True, bastion's logger is set to DEBUG.
+
+    Calling ``init`` again replaces the current app (and closes the previous one's storage).
+    """
+    from bastion import runtime
+
+    if debug:
+        import logging
+
+        logging.getLogger("bastion").setLevel(logging.DEBUG)
+    app = Bastion(
+        app_info=app_info,
+        framework=framework,
+        recipe_list=recipe_list,
+        database_url=database_url,
+        mode=mode,
+        clock=clock,
+        store=store,
+    )
+    previous = runtime._current
+    set_current_app(app)
+    if previous is not None and previous.store is not app.store:
+        previous.close()
+    return app

@@ -1,0 +1,123 @@
+"""bastion's exception tree.
+
+::
+
+    BastionError
+    ├── ConfigError (also ValueError)          misuse of init() or of an API
+    ├── MissingExtra (also ImportError)        an optional dependency is not installed
+    ├── BadInputError                          400: a request bastion cannot read
+    ├── StorageError                           the database failed or is inconsistent
+    └── SessionError                           answered by the session recipe's handlers
+        ├── UnauthorisedError                  401 {"message":"unauthorised"}, maybe clearing tokens
+        ├── TryRefreshTokenError               401 {"message":"try refresh token"}
+        ├── TokenTheftError                    401 {"message":"token theft detected"}, session revoked
+        └── InvalidClaimsError                 403 {"message":"invalid claim", ...}
+
+Only :mod:`bastion.http.responses` turns these into HTTP responses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bastion.sessions.claims import ClaimValidationError
+
+__all__ = [
+    "BadInputError",
+    "BastionError",
+    "ConfigError",
+    "InvalidClaimsError",
+    "MissingExtra",
+    "SessionError",
+    "StorageError",
+    "TokenTheftError",
+    "TryRefreshTokenError",
+    "UnauthorisedError",
+]
+
+
+class BastionError(Exception):
+    """Root of every error bastion raises on purpose."""
+
+    code = "bastion_error"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(BastionError, ValueError):
+    """bastion was configured or called in a way it cannot honour."""
+
+    code = "config_error"
+
+
+class MissingExtra(BastionError, ImportError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+    code = "missing_extra"
+
+    def __init__(self, package: str, extra: str) -> None:
+        super().__init__(
+            f"{package} is not installed: install it with `pip install 'bastion-auth[{extra}]'`"
+        )
+        self.extra = extra
+
+
+class BadInputError(BastionError):
+    """The request could not be understood (HTTP 400)."""
+
+    code = "bad_input"
+    status_code = 400
+
+
+class StorageError(BastionError):
+    """The storage backend failed."""
+
+    code = "storage_error"
+
+
+class SessionError(BastionError):
+    """An outcome of session verification that has a defined HTTP answer."""
+
+    code = "session_error"
+
+
+class UnauthorisedError(SessionError):
+    """No valid session. ``clear_tokens`` says whether the response clears the client's tokens."""
+
+    code = "unauthorised"
+
+    def __init__(self, message: str, *, clear_tokens: bool = True) -> None:
+        super().__init__(message)
+        self.clear_tokens = clear_tokens
+
+
+class TryRefreshTokenError(SessionError):
+    """The access token cannot be used as it is; the client should call the refresh API."""
+
+    code = "try_refresh_token"
+
+
+class TokenTheftError(SessionError):
+    """A refresh token was reused outside its grace window; the session has been revoked."""
+
+    code = "token_theft_detected"
+
+    def __init__(self, session_handle: str, user_id: str, recipe_user_id: str) -> None:
+        super().__init__("token theft detected")
+        self.session_handle = session_handle
+        self.user_id = user_id
+        self.recipe_user_id = recipe_user_id
+
+
+class InvalidClaimsError(SessionError):
+    """A claim validator failed (HTTP 403)."""
+
+    code = "invalid_claim"
+
+    def __init__(self, message: str, payload: Sequence[ClaimValidationError]) -> None:
+        super().__init__(message)
+        self.payload = list(payload)

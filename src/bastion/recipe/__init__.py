@@ -1,0 +1,1 @@
+"""Recipes: the units users compose in ``bastion.init(recipe_list=[...])``."""

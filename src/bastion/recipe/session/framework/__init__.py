@@ -1,0 +1,1 @@
+"""``verify_session`` for each framework."""

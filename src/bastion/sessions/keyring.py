@@ -1,0 +1,93 @@
+"""The process's view of the signing keys, kept in storage and cached here.
+
+Verification never touches storage for a known key id. An unknown ``kid`` reloads the keys (at
+most every 500 ms) because another process may have rotated them. Signing checks the rotation
+plan and, when a new key is due, creates it and lets storage settle races between processes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bastion.clock import Clock
+from bastion.core.keys import PUBLISH_AHEAD_MS, SigningKey, generate_signing_key, plan_rotation
+from bastion.storage.base import KeyStore
+
+__all__ = ["KeyRing"]
+
+RELOAD_COOLDOWN_MS = 500
+
+
+class KeyRing:
+    """Signing keys: cached for verification, rotated on schedule for signing."""
+
+    def __init__(
+        self,
+        store: KeyStore,
+        clock: Clock,
+        *,
+        dynamic: bool,
+        interval_s: int,
+        access_validity_s: int,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._dynamic = dynamic
+        self._interval_ms = interval_s * 1000
+        self._access_validity_ms = access_validity_s * 1000
+        self._keys: dict[str, SigningKey] = {}
+        self._loaded_at_ms = -RELOAD_COOLDOWN_MS
+
+    async def _reload(self) -> None:
+        keys = await self._store.list_signing_keys()
+        self._keys = {k.kid: k for k in keys}
+        self._loaded_at_ms = self._clock.now_ms()
+
+    async def signing_key(self) -> SigningKey:
+        """The key to sign with now, creating (and publishing) keys as the schedule requires."""
+        now = self._clock.now_ms()
+        plan = plan_rotation(list(self._keys.values()), dynamic=self._dynamic, now_ms=now)
+        if plan.create_from_ms is not None or plan.signing is None:
+            await self._reload()
+            plan = plan_rotation(list(self._keys.values()), dynamic=self._dynamic, now_ms=now)
+            if plan.create_from_ms is not None:
+                key = generate_signing_key(
+                    dynamic=self._dynamic,
+                    sign_from_ms=plan.create_from_ms,
+                    interval_ms=self._interval_ms,
+                    access_validity_ms=self._access_validity_ms,
+                )
+                slot = str(key.sign_from_ms) if self._dynamic else "static"
+                await self._store.add_signing_key(key, slot=slot, expired=list(plan.expired))
+                await self._reload()
+                plan = plan_rotation(list(self._keys.values()), dynamic=self._dynamic, now_ms=now)
+        if plan.signing is None:  # pragma: no cover - a created key always signs now
+            raise RuntimeError("no signing key available")
+        return plan.signing
+
+    def cached_key(self, kid: str) -> SigningKey | None:
+        """A verification key from the cache (no I/O), if it is still valid."""
+        key = self._keys.get(kid)
+        if key is None or not key.verifies_at(self._clock.now_ms()):
+            return None
+        return key
+
+    async def verification_key(self, kid: str) -> SigningKey | None:
+        """Like :meth:`cached_key`, reloading from storage once for an unknown ``kid``."""
+        key = self.cached_key(kid)
+        if key is None and self._clock.now_ms() - self._loaded_at_ms >= RELOAD_COOLDOWN_MS:
+            await self._reload()
+            key = self.cached_key(kid)
+        return key
+
+    async def jwks(self) -> tuple[list[dict[str, Any]], int]:
+        """The public keys that verify now, and how long (s) a client may cache them."""
+        signing = await self.signing_key()
+        now = self._clock.now_ms()
+        keys = [k.jwk() for k in self._keys.values() if k.verifies_at(now)]
+        if signing.is_dynamic:
+            last_until = max(k.sign_until_ms for k in self._keys.values() if k.is_dynamic)
+            max_age = max(1, (last_until - PUBLISH_AHEAD_MS - now) // 1000)
+        else:
+            max_age = 3600
+        return keys, max_age

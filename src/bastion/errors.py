@@ -10,7 +10,7 @@
     └── SessionError                           answered by the session recipe's handlers
         ├── UnauthorisedError                  401 {"message":"unauthorised"}, maybe clearing tokens
         ├── TryRefreshTokenError               401 {"message":"try refresh token"}
-        ├── TokenTheftError                    401 {"message":"token theft detected"}, session revoked
+        ├── TokenTheftError                    401 {"message":"token theft detected"}, revoked
         └── InvalidClaimsError                 403 {"message":"invalid claim", ...}
 
 Only :mod:`bastion.http.responses` turns these into HTTP responses.

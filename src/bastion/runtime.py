@@ -22,7 +22,7 @@ _system_clock = SystemClock()
 
 
 def set_current_app(app: Bastion | None) -> None:
-    global _current  # noqa: PLW0603 - the single, documented process-wide slot
+    global _current
     _current = app
 
 

@@ -54,9 +54,9 @@ def sign_token(payload: dict[str, Any], key: SigningKey) -> str:
     """Serialise and sign ``payload`` with ``key``."""
     header = {"alg": "RS256", "typ": "JWT", "version": TOKEN_VERSION, "kid": key.kid}
     signing_input = (
-        b64url_encode(compact_json(header).encode()) + "." + b64url_encode(
-            compact_json(payload).encode()
-        )
+        b64url_encode(compact_json(header).encode())
+        + "."
+        + b64url_encode(compact_json(payload).encode())
     )
     signature = private_key_of(key).sign(
         signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256()
@@ -86,7 +86,7 @@ _NULLABLE_STRING_FIELDS = ("parentRefreshTokenHash1", "antiCsrfToken")
 
 
 def parse_token(raw: str) -> ParsedToken:
-    """Decode and structurally validate a token; raise :class:`TokenFormatError` if it is not ours."""
+    """Decode and check the structure of a token; :class:`TokenFormatError` if not ours."""
     if len(raw) > MAX_TOKEN_LENGTH:
         raise TokenFormatError("token too long")
     parts = raw.split(".")

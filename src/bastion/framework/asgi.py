@@ -6,6 +6,7 @@ and adds the headers and cookies a request queued to the app's own response.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -13,7 +14,13 @@ from urllib.parse import parse_qs
 from bastion.errors import BadInputError, BastionError, ConfigError
 from bastion.http.responses import error_response
 from bastion.http.router import handle_api_request
-from bastion.http.types import MAX_BODY_BYTES, BaseRequest, HttpResponse, RequestState, apply_changes
+from bastion.http.types import (
+    MAX_BODY_BYTES,
+    BaseRequest,
+    HttpResponse,
+    RequestState,
+    apply_changes,
+)
 from bastion.runtime import current_app
 
 __all__ = ["ASGIRequest", "BastionMiddleware", "state_of_scope"]
@@ -62,7 +69,9 @@ class ASGIRequest(BaseRequest):
                 k = key.decode("latin-1").lower()
                 v = value.decode("latin-1")
                 # Repeated headers are joined; cookies with "; " as the Cookie header demands.
-                headers[k] = f"{headers[k]}{'; ' if k == 'cookie' else ', '}{v}" if k in headers else v
+                headers[k] = (
+                    f"{headers[k]}{'; ' if k == 'cookie' else ', '}{v}" if k in headers else v
+                )
             self._headers = headers
         return self._headers.get(name)
 
@@ -103,10 +112,8 @@ async def send_response(send: Send, response: HttpResponse) -> None:
 
 async def _drain(request: ASGIRequest) -> None:
     """Read what is left of the body: an unread body corrupts the next kept-alive request."""
-    try:
+    with contextlib.suppress(BadInputError):
         await request.body_bytes()
-    except BadInputError:
-        pass
 
 
 class BastionMiddleware:

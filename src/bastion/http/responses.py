@@ -25,7 +25,7 @@ __all__ = ["ErrorHandlers", "error_response", "json_response"]
 
 logger = logging.getLogger("bastion")
 
-Handler = Callable[..., "HttpResponse | Awaitable[HttpResponse] | None | Awaitable[None]"]
+Handler = Callable[..., "HttpResponse | Awaitable[HttpResponse] | Awaitable[None] | None"]
 
 
 def json_response(status: int, body: Any, changes: ResponseChanges | None = None) -> HttpResponse:

@@ -33,7 +33,7 @@ def _relative_path(app: Bastion, path: str) -> str | None:
     base = app.app_info.api_gateway_path + app.app_info.api_base_path
     if base and not (path == base or path.startswith(base + "/")):
         return None
-    rest = path[len(base):].rstrip("/")
+    rest = path[len(base) :].rstrip("/")
     return rest or "/"
 
 

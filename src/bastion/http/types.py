@@ -63,7 +63,9 @@ class ResponseChanges:
         items = [(k, v) for k, v in self._headers.items() if v is not None]
         if self._expose:
             known = [h.strip() for h in (existing_expose or "").split(",") if h.strip()]
-            items.append((EXPOSE_HEADER, ",".join(known + [h for h in self._expose if h not in known])))
+            items.append(
+                (EXPOSE_HEADER, ",".join(known + [h for h in self._expose if h not in known]))
+            )
         items.extend(("set-cookie", v) for v in self._cookies.values())
         return items
 

@@ -55,9 +55,9 @@ class ClaimValidationError:
         return {"id": self.id, "reason": self.reason}
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, ClaimValidationError)
-            and (self.id, self.reason) == (other.id, other.reason)
+        return isinstance(other, ClaimValidationError) and (self.id, self.reason) == (
+            other.id,
+            other.reason,
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -266,7 +266,11 @@ class _ValueCheck(SessionClaimValidator, Generic[T]):
         if not self._check(value):
             return ClaimValidationResult(
                 False,
-                {"message": "wrong value", self._expected_key: self._expected, "actualValue": value},
+                {
+                    "message": "wrong value",
+                    self._expected_key: self._expected,
+                    "actualValue": value,
+                },
             )
         return ClaimValidationResult(True)
 
@@ -295,14 +299,10 @@ class PrimitiveClaim(_TimedValueClaim[T]):
 
 
 class BooleanClaimValidators(PrimitiveClaimValidators[bool]):
-    def is_true(
-        self, max_age: int | None = None, id_: str | None = None
-    ) -> SessionClaimValidator:
+    def is_true(self, max_age: int | None = None, id_: str | None = None) -> SessionClaimValidator:
         return self.has_value(True, max_age, id_)
 
-    def is_false(
-        self, max_age: int | None = None, id_: str | None = None
-    ) -> SessionClaimValidator:
+    def is_false(self, max_age: int | None = None, id_: str | None = None) -> SessionClaimValidator:
         return self.has_value(False, max_age, id_)
 
 

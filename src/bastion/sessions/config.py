@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -15,9 +15,7 @@ __all__ = ["AntiCsrfMode", "SessionConfig", "TokenTransferMethod"]
 
 TokenTransferMethod = Literal["cookie", "header"]
 AntiCsrfMode = Literal["VIA_TOKEN", "VIA_CUSTOM_HEADER", "NONE"]
-TransferChooser = Callable[
-    [BaseRequest, bool, dict[str, Any]], Literal["cookie", "header", "any"]
-]
+TransferChooser = Callable[[BaseRequest, bool, dict[str, Any]], Literal["cookie", "header", "any"]]
 
 DAY_S = 24 * 3600
 

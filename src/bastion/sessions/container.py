@@ -64,7 +64,9 @@ class SessionContainer:
     def get_access_token(self, user_context: dict[str, Any] | None = None) -> str:
         return self.access_token
 
-    def get_access_token_payload(self, user_context: dict[str, Any] | None = None) -> dict[str, Any]:
+    def get_access_token_payload(
+        self, user_context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """The whole decoded payload (a copy; change it with the merge methods)."""
         return dict(self._payload)
 
@@ -112,7 +114,9 @@ class SessionContainer:
         await self.merge_into_access_token_payload(update, user_context)
 
     async def merge_into_access_token_payload(
-        self, access_token_payload_update: dict[str, Any], user_context: dict[str, Any] | None = None
+        self,
+        access_token_payload_update: dict[str, Any],
+        user_context: dict[str, Any] | None = None,
     ) -> None:
         """Merge into the payload (``None`` deletes a key) and re-issue the access token."""
         await self.recipe_implementation.regenerate_access_token(

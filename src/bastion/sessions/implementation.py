@@ -9,7 +9,13 @@ from typing import Any
 
 from bastion.clock import Clock
 from bastion.core.front_token import build_front_token
-from bastion.core.jwt import ParsedToken, TokenFormatError, parse_token, sign_token, verify_signature
+from bastion.core.jwt import (
+    ParsedToken,
+    TokenFormatError,
+    parse_token,
+    sign_token,
+    verify_signature,
+)
 from bastion.core.payload import build_access_payload, custom_claims
 from bastion.core.refresh_tokens import (
     RefreshTokenCodec,
@@ -168,7 +174,9 @@ class SessionRecipeImplementation(RecipeInterface):
         except TokenFormatError as exc:
             raise UnauthorisedError("Token parsing failed", clear_tokens=False) from exc
         if parsed.kid.startswith("d-") != self.config.use_dynamic_access_token_signing_key:
-            raise TryRefreshTokenError("The access token doesn't match the useDynamicAccessTokenSigningKey setting")
+            raise TryRefreshTokenError(
+                "The access token doesn't match the useDynamicAccessTokenSigningKey setting"
+            )
         key = await self.keyring.verification_key(parsed.kid)
         if key is None or not verify_signature(parsed, key):
             raise TryRefreshTokenError("Access token signature or key id is not valid")

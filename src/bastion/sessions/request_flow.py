@@ -136,7 +136,9 @@ def _transfer_for_new_session(
 ) -> TokenTransferMethod:
     chosen = config.get_token_transfer_method(request, True, context)
     if chosen == "any":
-        return "cookie" if (request.get_header("st-auth-mode") or "").lower() == "cookie" else "header"
+        return (
+            "cookie" if (request.get_header("st-auth-mode") or "").lower() == "cookie" else "header"
+        )
     return chosen
 
 

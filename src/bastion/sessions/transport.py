@@ -64,15 +64,23 @@ def write_tokens(
     changes.set_header(FRONT_TOKEN_HEADER, tokens.front_token, expose=True)
     if method == "cookie":
         _set_cookie(
-            changes, config.cookie, ACCESS_TOKEN_COOKIE, tokens.access_token,
-            now_ms + ONE_YEAR_MS, config.access_token_path,
+            changes,
+            config.cookie,
+            ACCESS_TOKEN_COOKIE,
+            tokens.access_token,
+            now_ms + ONE_YEAR_MS,
+            config.access_token_path,
         )
         if config.expose_access_token_to_frontend_in_cookie_based_auth:
             changes.set_header(ACCESS_TOKEN_HEADER, tokens.access_token, expose=True)
         if tokens.refresh_token is not None:
             _set_cookie(
-                changes, config.cookie, REFRESH_TOKEN_COOKIE, tokens.refresh_token,
-                tokens.refresh_expires_ms, config.refresh_token_path,
+                changes,
+                config.cookie,
+                REFRESH_TOKEN_COOKIE,
+                tokens.refresh_token,
+                tokens.refresh_expires_ms,
+                config.refresh_token_path,
             )
     else:
         changes.set_header(ACCESS_TOKEN_HEADER, tokens.access_token, expose=True)
@@ -92,8 +100,10 @@ def clear_tokens(
 ) -> None:
     """Queue what makes the client forget its session tokens in ``method``."""
     if method == "cookie":
-        spec = config.cookie if domain is None else CookieSpec(
-            config.cookie.secure, config.cookie.same_site, domain
+        spec = (
+            config.cookie
+            if domain is None
+            else CookieSpec(config.cookie.secure, config.cookie.same_site, domain)
         )
         _set_cookie(changes, spec, ACCESS_TOKEN_COOKIE, "", 0, config.access_token_path)
         _set_cookie(changes, spec, REFRESH_TOKEN_COOKIE, "", 0, config.refresh_token_path)

@@ -115,7 +115,7 @@ class SQLiteStore:
     async def create_session(self, record: SessionRecord) -> None:
         with self._write() as conn:
             conn.execute(
-                f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
                 (
                     record.handle,
                     record.user_id,
@@ -134,7 +134,7 @@ class SQLiteStore:
     async def get_session(self, handle: str) -> SessionRecord | None:
         row = (
             self._connection()
-            .execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE handle = ?", (handle,))
+            .execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE handle = ?", (handle,))  # noqa: S608
             .fetchone()
         )
         if row is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bastion.bridge import maybe_await
 from bastion.http.types import BaseRequest
 from bastion.recipe.session.interfaces import (
     ClaimsValidationResult,
@@ -12,16 +13,15 @@ from bastion.recipe.session.interfaces import (
     SessionDoesNotExistError,
     SessionInformationResult,
 )
-from bastion.bridge import maybe_await
 from bastion.runtime import current_app
 from bastion.sessions.claims import SessionClaim
 from bastion.sessions.container import SessionContainer
-from bastion.sessions.validation import refetch_claims, run_validators
 from bastion.sessions.request_flow import (
     create_session_in_request,
     get_session_from_request,
     refresh_session_in_request,
 )
+from bastion.sessions.validation import refetch_claims, run_validators
 
 __all__ = [
     "create_new_session",
@@ -175,7 +175,9 @@ async def get_session_information(
 
 
 async def update_session_data_in_database(
-    session_handle: str, new_session_data: dict[str, Any], user_context: dict[str, Any] | None = None
+    session_handle: str,
+    new_session_data: dict[str, Any],
+    user_context: dict[str, Any] | None = None,
 ) -> bool:
     """Replace a session's server-side data; False if it does not exist."""
     result: bool = await _impl().update_session_data_in_database(
@@ -213,7 +215,10 @@ async def fetch_and_set_claim(
 
 
 async def set_claim_value(
-    session_handle: str, claim: SessionClaim[Any], value: Any, user_context: dict[str, Any] | None = None
+    session_handle: str,
+    claim: SessionClaim[Any],
+    value: Any,
+    user_context: dict[str, Any] | None = None,
 ) -> bool:
     update = claim.add_to_payload_({}, value, user_context)
     return await merge_into_access_token_payload(session_handle, update, user_context)

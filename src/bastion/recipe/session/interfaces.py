@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from bastion.sessions.claims import (
     ClaimValidationError,
@@ -86,7 +86,7 @@ class ClaimsValidationResult:
 
 OverrideGlobalValidators = Callable[
     [list[SessionClaimValidator], "SessionContainer", dict[str, Any]],
-    Union[list[SessionClaimValidator], Awaitable[list[SessionClaimValidator]]],
+    list[SessionClaimValidator] | Awaitable[list[SessionClaimValidator]],
 ]
 
 
@@ -209,7 +209,10 @@ class APIInterface:
         return await refresh_session_in_request(api_options.request, user_context)
 
     async def signout_post(
-        self, session: SessionContainer | None, api_options: APIOptions, user_context: dict[str, Any]
+        self,
+        session: SessionContainer | None,
+        api_options: APIOptions,
+        user_context: dict[str, Any],
     ) -> dict[str, Any]:
         if session is not None:
             await session.revoke_session(user_context)

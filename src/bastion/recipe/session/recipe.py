@@ -107,10 +107,16 @@ class SessionRecipe:
     def routes(self) -> list[ApiRoute]:
         apis = self.api_implementation
         return [
-            ApiRoute("POST", "/session/refresh", RECIPE_ID, self._refresh,
-                     lambda: apis.disable_refresh_post),
-            ApiRoute("POST", "/signout", RECIPE_ID, self._signout,
-                     lambda: apis.disable_signout_post),
+            ApiRoute(
+                "POST",
+                "/session/refresh",
+                RECIPE_ID,
+                self._refresh,
+                lambda: apis.disable_refresh_post,
+            ),
+            ApiRoute(
+                "POST", "/signout", RECIPE_ID, self._signout, lambda: apis.disable_signout_post
+            ),
             ApiRoute("GET", "/jwt/jwks.json", "jwt", self._jwks),
             ApiRoute("GET", "/.well-known/openid-configuration", "openid", self._openid),
         ]

@@ -1,0 +1,125 @@
+"""Shared fixtures: a clock, a fresh bastion per test, and real HTTP servers."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bastion
+from bastion.clock import ManualClock
+from bastion.recipe import session
+
+API_DOMAIN = "http://127.0.0.1:8000"
+WEBSITE_DOMAIN = "http://127.0.0.1:3000"
+
+
+def app_info(**overrides: Any) -> bastion.InputAppInfo:
+    kwargs: dict[str, Any] = {
+        "app_name": "bastion-tests",
+        "api_domain": API_DOMAIN,
+        "website_domain": WEBSITE_DOMAIN,
+        "api_base_path": "/auth",
+        "website_base_path": "/auth",
+    }
+    kwargs.update(overrides)
+    return bastion.InputAppInfo(**kwargs)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(1_800_000_000_000)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'bastion.db'}"
+
+
+InitApp = Callable[..., bastion.Bastion]
+
+
+@pytest.fixture
+def init_app(db_url: str, clock: ManualClock) -> Iterator[InitApp]:
+    """``init_app(recipe_list=..., **session_settings)``: a fresh current app on a temp DB."""
+    made: list[bastion.Bastion] = []
+
+    def make(
+        recipe_list: list[Any] | None = None,
+        *,
+        framework: str = "fastapi",
+        use_clock: bool = True,
+        info: bastion.InputAppInfo | None = None,
+        **session_settings: Any,
+    ) -> bastion.Bastion:
+        recipes = recipe_list if recipe_list is not None else [session.init(**session_settings)]
+        app = bastion.init(
+            app_info=info or app_info(),
+            framework=framework,  # type: ignore[arg-type]
+            recipe_list=recipes,
+            database_url=db_url,
+            clock=clock if use_clock else None,
+        )
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """An ASGI app served by uvicorn on a real socket, in a background thread."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Any], LiveServer]]:
+    """``serve(asgi_app)`` starts a real HTTP server and returns it (stopped after the test)."""
+    running: list[LiveServer] = []
+
+    def start(app: Any) -> LiveServer:
+        server = LiveServer(app).__enter__()
+        running.append(server)
+        return server
+
+    yield start
+    for server in running:
+        server.__exit__(None, None, None)

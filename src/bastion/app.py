@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -49,6 +50,7 @@ class Bastion:
         mode: Mode | None = None,
         clock: Clock | None = None,
         store: Store | None = None,
+        trusted_proxies: Sequence[str] = (),
     ) -> None:
         if framework not in ("fastapi", "flask", "django"):
             raise ConfigError("framework must be 'fastapi', 'flask' or 'django'")
@@ -58,6 +60,8 @@ class Bastion:
         self.framework: Framework = framework
         self.mode: Mode = mode or ("asgi" if framework == "fastapi" else "wsgi")
         self.clock: Clock = clock or SystemClock()
+        self.trusted_proxies = _parse_networks(trusted_proxies)
+        """Proxies whose ``X-Forwarded-For`` is believed; empty (the default) ignores the header."""
         self.store: Store = store or open_store(database_url or DEFAULT_DATABASE_URL)
         self.recipes: dict[str, Any] = {}
 
@@ -93,6 +97,7 @@ def init(
     supertokens_config: object | None = None,
     telemetry: bool | None = None,
     debug: bool | None = None,
+    trusted_proxies: Sequence[str] = (),
 ) -> Bastion:
     """Configure bastion for this process and return the app.
 
@@ -109,6 +114,9 @@ def init(
         supertokens_config: accepted for compatibility and ignored: bastion has no core server.
         telemetry: ignored; bastion sends nothing anywhere.
         debug: when True, bastion's logger is set to DEBUG.
+        trusted_proxies: addresses or networks (``"10.0.0.0/8"``) of the reverse proxies in
+            front of the app. Only a request arriving from one of them has its client address
+            taken from ``X-Forwarded-For``; by default the header is ignored.
 
     Calling ``init`` again replaces the current app (and closes the previous one's storage).
     """
@@ -126,9 +134,21 @@ def init(
         mode=mode,
         clock=clock,
         store=store,
+        trusted_proxies=trusted_proxies,
     )
     previous = runtime._current
     set_current_app(app)
     if previous is not None and previous.store is not app.store:
         previous.close()
     return app
+
+
+def _parse_networks(
+    values: Sequence[str],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    if isinstance(values, str):
+        raise ConfigError("trusted_proxies must be a list of addresses or networks")
+    try:
+        return tuple(ipaddress.ip_network(v.strip(), strict=False) for v in values)
+    except (ValueError, AttributeError) as exc:
+        raise ConfigError(f"trusted_proxies: {exc}") from exc

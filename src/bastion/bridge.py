@@ -12,14 +12,24 @@ coroutine is closed and :class:`SyncDriveError` says which call cannot run in sy
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import Executor
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from bastion.errors import ConfigError
 
-__all__ = ["SyncDriveError", "maybe_await", "run_sync", "sync_method", "syncify"]
+__all__ = [
+    "SyncDriveError",
+    "maybe_await",
+    "run_blocking",
+    "run_sync",
+    "sync_method",
+    "syncify",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -30,12 +40,21 @@ class SyncDriveError(ConfigError):
     """An awaited call needed an event loop while bastion was running synchronously."""
 
 
+# True while run_sync drives a coroutine: awaitables then must finish without suspending.
+_driving_sync: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "bastion_driving_sync", default=False
+)
+
+
 def run_sync(coro: Coroutine[Any, Any, R]) -> R:
     """Drive ``coro`` to completion in the calling thread and return its result."""
+    token = _driving_sync.set(True)
     try:
         yielded = coro.send(None)
     except StopIteration as done:
         return cast("R", done.value)
+    finally:
+        _driving_sync.reset(token)
     coro.close()
     raise SyncDriveError(
         "an awaited call suspended while bastion was running synchronously "
@@ -70,3 +89,19 @@ async def maybe_await(value: Awaitable[R] | R) -> R:
     if inspect.isawaitable(value):
         return await value
     return value
+
+
+async def run_blocking(fn: Callable[[], R], *, executor: Executor | None = None) -> R:
+    """Run CPU-heavy or blocking ``fn`` without stalling an event loop.
+
+    Under an asyncio loop ``fn`` runs in ``executor`` (the loop's default when None) and the
+    caller awaits it; driven by :func:`run_sync`, or with no running loop, it runs inline in the
+    calling thread, so the awaiting coroutine never suspends.
+    """
+    if _driving_sync.get():
+        return fn()
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return fn()
+    return await loop.run_in_executor(executor, fn)

@@ -6,6 +6,7 @@
     ├── ConfigError (also ValueError)          misuse of init() or of an API
     ├── MissingExtra (also ImportError)        an optional dependency is not installed
     ├── BadInputError                          400: a request bastion cannot read
+    ├── TooManyRequestsError                   429: throttled (``retry_after_s`` when known)
     ├── StorageError                           the database failed or is inconsistent
     └── SessionError                           answered by the session recipe's handlers
         ├── UnauthorisedError                  401 {"message":"unauthorised"}, maybe clearing tokens
@@ -33,6 +34,7 @@ __all__ = [
     "SessionError",
     "StorageError",
     "TokenTheftError",
+    "TooManyRequestsError",
     "TryRefreshTokenError",
     "UnauthorisedError",
 ]
@@ -71,6 +73,21 @@ class BadInputError(BastionError):
 
     code = "bad_input"
     status_code = 400
+
+
+class TooManyRequestsError(BastionError):
+    """The client or the account is throttled (HTTP 429 ``{"message": ...}``).
+
+    ``retry_after_s`` is sent as ``Retry-After`` when the wait is known; it is None for a hard
+    lock that only a password reset lifts.
+    """
+
+    code = "too_many_requests"
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after_s: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class StorageError(BastionError):

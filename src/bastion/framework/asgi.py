@@ -79,6 +79,10 @@ class ASGIRequest(BaseRequest):
         values = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get(name)
         return values[0] if values else None
 
+    def client_host(self) -> str | None:
+        client = self.scope.get("client")
+        return str(client[0]) if client else None
+
     async def body_bytes(self) -> bytes:
         if self._body is not None:
             return self._body

@@ -12,6 +12,7 @@ from bastion.errors import (
     BastionError,
     InvalidClaimsError,
     TokenTheftError,
+    TooManyRequestsError,
     TryRefreshTokenError,
     UnauthorisedError,
 )
@@ -96,6 +97,10 @@ async def error_response(
         callback, args = handlers.on_invalid_claim, (error.payload,)
     elif isinstance(error, BadInputError):
         return json_response(400, {"message": error.message}, changes)
+    elif isinstance(error, TooManyRequestsError):
+        if error.retry_after_s is not None:
+            changes.set_header("retry-after", str(error.retry_after_s))
+        return json_response(429, {"message": error.message}, changes)
     else:
         return None
     if callback is not None:

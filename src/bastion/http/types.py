@@ -115,6 +115,10 @@ class BaseRequest(ABC):
         """The framework's own request object."""
         return None
 
+    def client_host(self) -> str | None:
+        """The address of the peer that sent the request (never ``X-Forwarded-For``), or None."""
+        return None
+
     def cookie_values(self, name: str) -> list[str]:
         if self._cookies is None:
             self._cookies = parse_cookie_header(self.get_header("cookie"))

@@ -77,6 +77,28 @@ class SessionClient:
         self._save(response)
         return response
 
+    def use_tokens(self, *, access: str | None = None, refresh: str | None = None) -> None:
+        """Hold these tokens, as a client that got them earlier would (either mode)."""
+        host = self.http.base_url.host
+        if access is not None:
+            self.access_token = access
+            if self.mode == "cookie":
+                self.http.cookies.set("sAccessToken", access, domain=host, path="/")
+        if refresh is not None:
+            self.refresh_token = refresh
+            if self.mode == "cookie":
+                self.http.cookies.set("sRefreshToken", refresh, domain=host, path="/auth/session/refresh")
+
+    def current_refresh_token(self) -> str | None:
+        if self.mode == "header":
+            return self.refresh_token
+        return self.http.cookies.get("sRefreshToken", domain=self.http.base_url.host)
+
+    def current_access_token(self) -> str | None:
+        if self.mode == "header":
+            return self.access_token
+        return self.http.cookies.get("sAccessToken", domain=self.http.base_url.host)
+
     def payload(self) -> dict[str, Any]:
         """The access-token payload from the last ``front-token`` header."""
         assert self.front_token is not None

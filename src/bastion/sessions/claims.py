@@ -263,7 +263,11 @@ class _ValueCheck(SessionClaimValidator, Generic[T]):
                         "maxAgeInSeconds": self._max_age,
                     },
                 )
-        if not self._check(value):
+        try:
+            matches = self._check(value)
+        except TypeError:  # e.g. a scalar where a list claim was expected
+            matches = False
+        if not matches:
             return ClaimValidationResult(
                 False,
                 {

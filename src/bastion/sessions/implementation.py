@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import threading
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 from bastion.clock import Clock
 from bastion.core.front_token import build_front_token
@@ -41,6 +41,19 @@ VERIFIED_CACHE_SIZE = 10_000
 MAX_ROTATION_ATTEMPTS = 8
 
 
+class _Identity(NamedTuple):
+    """Who a token is for: the fields every access token of a session shares."""
+
+    user_id: str
+    recipe_user_id: str
+    tenant_id: str
+    handle: str
+
+    @classmethod
+    def of(cls, record: SessionRecord) -> _Identity:
+        return cls(record.user_id, record.recipe_user_id, record.tenant_id, record.handle)
+
+
 class SessionRecipeImplementation(RecipeInterface):
     """Sessions kept in a :class:`~bastion.storage.base.Store`, signed with a :class:`KeyRing`."""
 
@@ -68,7 +81,7 @@ class SessionRecipeImplementation(RecipeInterface):
 
     async def _mint(
         self,
-        record: SessionRecord,
+        identity: _Identity,
         custom: dict[str, Any],
         *,
         refresh_hash1: str,
@@ -77,14 +90,15 @@ class SessionRecipeImplementation(RecipeInterface):
         exp_s: int | None = None,
         parent_hash1: str | None = None,
     ) -> tuple[str, dict[str, Any], str]:
+        """Sign an access token; returns (token, payload, front token)."""
         key = await self.keyring.signing_key()
         iat = now_ms // 1000
         payload = build_access_payload(
             custom,
-            user_id=record.user_id,
-            recipe_user_id=record.recipe_user_id,
-            tenant_id=record.tenant_id,
-            session_handle=record.handle,
+            user_id=identity.user_id,
+            recipe_user_id=identity.recipe_user_id,
+            tenant_id=identity.tenant_id,
+            session_handle=identity.handle,
             refresh_token_hash1=refresh_hash1,
             anti_csrf_token=anti_csrf,
             iat_s=iat,
@@ -92,7 +106,7 @@ class SessionRecipeImplementation(RecipeInterface):
         )
         payload["parentRefreshTokenHash1"] = parent_hash1
         token = sign_token(payload, key)
-        front = build_front_token(record.user_id, payload["exp"] * 1000, payload)
+        front = build_front_token(identity.user_id, payload["exp"] * 1000, payload)
         return token, payload, front
 
     def _container(
@@ -152,7 +166,11 @@ class SessionRecipeImplementation(RecipeInterface):
         await self.store.create_session(record)
         anti_csrf = self._anti_csrf_for(refresh, disable_anti_csrf)
         token, payload, front = await self._mint(
-            record, custom, refresh_hash1=hash1(refresh), anti_csrf=anti_csrf, now_ms=now
+            _Identity.of(record),
+            custom,
+            refresh_hash1=hash1(refresh),
+            anti_csrf=anti_csrf,
+            now_ms=now,
         )
         issued = IssuedTokens(token, front, refresh, record.expires_at_ms, anti_csrf)
         return self._container(token, front, payload, issued)
@@ -235,7 +253,7 @@ class SessionRecipeImplementation(RecipeInterface):
         now = self.clock.now_ms()
         anti_csrf = self._anti_csrf_for(successor, disable_anti_csrf)
         token, payload, front = await self._mint(
-            record,
+            _Identity.of(record),
             record.access_payload,
             refresh_hash1=hash1(successor),
             anti_csrf=anti_csrf,
@@ -287,25 +305,15 @@ class SessionRecipeImplementation(RecipeInterface):
             raise UnauthorisedError("Session does not exist anymore.")
         old = session.get_access_token_payload()
         now = self.clock.now_ms()
-        record = SessionRecord(
-            handle=handle,
-            user_id=session.get_user_id(),
-            recipe_user_id=session.get_recipe_user_id(),
-            tenant_id=session.get_tenant_id(),
-            access_payload=merged,
-            session_data={},
-            current_hash2="",
-            prev_hash2=None,
-            rotated_at_ms=None,
-            created_at_ms=0,
-            expires_at_ms=0,
+        identity = _Identity(
+            session.get_user_id(), session.get_recipe_user_id(), session.get_tenant_id(), handle
         )
         if now >= int(old["exp"]) * 1000:
             # The token has expired: the client gets the new payload at its next refresh.
             session._replace_payload({**old, **merged})
             return
         token, payload, front = await self._mint(
-            record,
+            identity,
             merged,
             refresh_hash1=str(old["refreshTokenHash1"]),
             anti_csrf=old.get("antiCsrfToken"),

@@ -1,0 +1,73 @@
+"""Malformed cookies, headers, tokens and bodies: a clear 4xx, never a 500, nothing stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from bastion.runtime import current_app
+
+
+def table_counts() -> dict[str, int]:
+    conn = current_app().store._connection()  # type: ignore[attr-defined]
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}  # noqa: S608
+
+
+HOSTILE_HEADERS: list[dict[str, str]] = [
+    {"authorization": "Bearer"},
+    {"authorization": "Basic dXNlcjpwYXNz"},
+    {"authorization": "Bearer " + "A" * 20000},
+    {"authorization": "Bearer a.b.c"},
+    {"authorization": "Bearer ....."},
+    {"authorization": "Bearer \u00e9\u00e9.\u00e9.\u00e9"},
+    {"cookie": "sAccessToken="},
+    {"cookie": "sAccessToken"},
+    {"cookie": "sAccessToken=%ZZ%"},
+    {"cookie": 'sAccessToken="quoted"'},
+    {"cookie": "sAccessToken=a; sAccessToken=b"},
+    {"cookie": "; ;;=; sAccessToken=x.y.z"},
+    {"cookie": "sAccessToken=" + "x" * 15000},
+    {"cookie": "; ".join(f"c{i}=v" for i in range(100))},
+    {"cookie": "sIdRefreshToken=legacy"},
+    {"st-auth-mode": "\u2603"},
+    {"anti-csrf": "x" * 5000, "rid": "x" * 5000},
+]
+
+
+@pytest.mark.parametrize("headers", HOSTILE_HEADERS)
+def test_hostile_request_headers(server: Any, headers: dict[str, str]) -> None:
+    before = table_counts()
+    with httpx.Client(base_url=server.url) as http:
+        for method, path in (("GET", "/verify"), ("POST", "/optional"),
+                             ("POST", "/auth/session/refresh"), ("POST", "/auth/signout")):
+            raw = {k: v.encode("utf-8") for k, v in headers.items()}
+            response = http.request(method, path, headers=raw)
+            assert 200 <= response.status_code < 500, (method, path, response.text)
+            assert response.headers["content-type"].startswith("application/json")
+    assert table_counts() == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{", b"[]", b"null", b'{"a":' * 5000 + b"1" + b"}" * 5000, b"\xff\xfe", b"x" * (70 * 1024)],
+    ids=["truncated", "array", "null", "deep", "invalid-utf8", "too-large"],
+)
+def test_bodies_on_auth_routes_are_read_and_ignored_or_refused(server: Any, body: bytes) -> None:
+    before = table_counts()
+    with httpx.Client(base_url=server.url) as http:
+        for path in ("/auth/session/refresh", "/auth/signout"):
+            response = http.post(path, content=body, headers={"content-type": "application/json"})
+            assert response.status_code in (400, 401), response.text
+            # The connection stays usable: the body was consumed.
+            assert http.get("/auth/jwt/jwks.json").status_code == 200
+    assert table_counts() == before
+
+
+def test_unknown_auth_routes_fall_through_to_the_app(server: Any) -> None:
+    with httpx.Client(base_url=server.url) as http:
+        assert http.get("/auth/nope").status_code == 404
+        assert http.get("/auth/session/refresh").status_code == 404  # only POST is ours
+        assert http.post("/auth/session/refresh/").status_code == 401  # trailing slash tolerated

@@ -11,11 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from bastion.core.keys import SigningKey
 
-__all__ = ["KeyStore", "SessionRecord", "SessionStore", "Store"]
+__all__ = [
+    "CounterState",
+    "CounterStore",
+    "CredentialStore",
+    "KeyStore",
+    "LoginMethodRecord",
+    "PasswordCredential",
+    "SessionRecord",
+    "SessionStore",
+    "Store",
+    "TokenRecord",
+    "TokenStore",
+    "UserRecord",
+    "UserStore",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +104,214 @@ class KeyStore(Protocol):
         ...
 
 
-class Store(SessionStore, KeyStore, Protocol):
+@dataclass(frozen=True, slots=True)
+class LoginMethodRecord:
+    """One way a user signs in (today: an email and password)."""
+
+    recipe_id: str
+    recipe_user_id: str
+    tenant_id: str
+    email: str | None
+    time_joined_ms: int
+    verified: bool
+    """Whether ``email`` is verified for this login method."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A user and its login methods."""
+
+    id: str
+    time_joined_ms: int
+    login_methods: tuple[LoginMethodRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordCredential:
+    """An email-password login method with its stored hash."""
+
+    user_id: str
+    recipe_user_id: str
+    tenant_id: str
+    email: str
+    password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """A single-use token (password reset, email verification); only its hash is stored."""
+
+    purpose: str
+    user_id: str
+    email_key: str
+    """The normalised email the token was issued for."""
+    expires_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class CounterState:
+    """A throttling counter."""
+
+    hits: int
+    """Attempts in the current window."""
+    consecutive: int
+    """Attempts since the last reset, across windows."""
+    window_start_ms: int
+
+
+class UserStore(Protocol):
+    """Users, their login methods and which of their emails are verified."""
+
+    async def create_password_user(
+        self,
+        *,
+        user_id: str,
+        tenant_id: str,
+        email: str,
+        email_key: str,
+        password_hash: str,
+        now_ms: int,
+    ) -> UserRecord | None:
+        """Create a user with an email-password login, in one transaction.
+
+        Returns None (and writes nothing) if the tenant already has that ``email_key``.
+        """
+        ...
+
+    async def get_user(self, user_id: str) -> UserRecord | None:
+        """The user whose id, or one of whose recipe user ids, is ``user_id``."""
+        ...
+
+    async def list_users_by_email(self, email_key: str, *, tenant_id: str) -> list[UserRecord]: ...
+
+    async def list_users(
+        self,
+        *,
+        tenant_id: str,
+        newest_first: bool,
+        limit: int,
+        after: tuple[int, str] | None,
+    ) -> list[UserRecord]:
+        """A page of users ordered by ``(time_joined_ms, id)``, starting after ``after``."""
+        ...
+
+    async def count_users(self, *, tenant_id: str) -> int: ...
+
+    async def delete_user(self, user_id: str) -> bool:
+        """Delete the user, its login methods, tokens, verified emails and sessions at once."""
+        ...
+
+    async def set_email_verified(self, recipe_user_id: str, email_key: str, verified: bool) -> None:
+        """Mark (or unmark) ``email_key`` as verified for ``recipe_user_id``."""
+        ...
+
+    async def is_email_verified(self, recipe_user_id: str, email_key: str) -> bool: ...
+
+
+class CredentialStore(Protocol):
+    """Email-password credentials."""
+
+    async def get_password_credential(
+        self, email_key: str, *, tenant_id: str
+    ) -> PasswordCredential | None: ...
+
+    async def get_password_credential_of_user(
+        self, recipe_user_id: str
+    ) -> PasswordCredential | None: ...
+
+    async def replace_password_hash(
+        self,
+        recipe_user_id: str,
+        new_hash: str,
+        *,
+        expected_hash: str | None = None,
+        drop_tokens: str | None = None,
+    ) -> bool:
+        """Store a new hash; False if there is no such login, or it no longer has
+        ``expected_hash`` (upgrades on sign-in must not undo a concurrent change).
+
+        ``drop_tokens`` names a token purpose whose pending tokens of the user are deleted
+        in the same transaction (a password change voids outstanding reset links).
+        """
+        ...
+
+    async def change_login_email(
+        self, recipe_user_id: str, email: str, email_key: str
+    ) -> Literal["OK", "UNKNOWN_USER", "EMAIL_EXISTS"]:
+        """Change the login's email; drops the user's pending tokens for the old email."""
+        ...
+
+    async def reset_password_with_token(
+        self, token_hash: str, *, purpose: str, new_hash: str, now_ms: int
+    ) -> str | None:
+        """Consume a live reset token and set the password, in one transaction.
+
+        The token must still name the login's current email. Every reset token of the user
+        is dropped. Returns the recipe user id, or None if the token is not valid.
+        """
+        ...
+
+
+class TokenStore(Protocol):
+    """Single-use tokens, kept only as hashes."""
+
+    async def add_token(
+        self,
+        token_hash: str,
+        *,
+        purpose: str,
+        user_id: str,
+        email_key: str,
+        expires_at_ms: int,
+        now_ms: int,
+    ) -> None:
+        """Store a token (and drop the user's expired ones)."""
+        ...
+
+    async def find_token(self, token_hash: str, *, purpose: str, now_ms: int) -> TokenRecord | None:
+        """The live token with this hash, without using it up."""
+        ...
+
+    async def consume_token(
+        self, token_hash: str, *, purpose: str, now_ms: int
+    ) -> TokenRecord | None:
+        """Use up a live token: it and the user's other tokens of ``purpose`` for the same
+        email are deleted. None if it does not exist, has expired or was used."""
+        ...
+
+    async def delete_tokens(self, user_id: str, *, purpose: str | None = None) -> int: ...
+
+
+class CounterStore(Protocol):
+    """Throttling counters, each keyed by ``(name, key)``; every call is atomic."""
+
+    async def take_counter(
+        self,
+        name: str,
+        key: str,
+        *,
+        now_ms: int,
+        window_ms: int,
+        max_hits: int,
+        max_consecutive: int | None,
+    ) -> tuple[bool, CounterState]:
+        """Count one attempt unless the window already has ``max_hits`` or the counter has
+        reached ``max_consecutive``; a window older than ``window_ms`` starts afresh.
+
+        Returns whether the attempt was counted, and the counter's state.
+        """
+        ...
+
+    async def get_counter(self, name: str, key: str) -> CounterState | None: ...
+
+    async def refund_counter(self, name: str, key: str) -> None:
+        """Take back one attempt (an attempt that turned out not to be a failure)."""
+        ...
+
+    async def clear_counter(self, name: str, key: str) -> None: ...
+
+
+class Store(SessionStore, KeyStore, UserStore, CredentialStore, TokenStore, CounterStore, Protocol):
     """Everything bastion keeps."""
 
     def close(self) -> None: ...

@@ -123,3 +123,50 @@ def serve() -> Iterator[Callable[[Any], LiveServer]]:
     yield start
     for server in running:
         server.__exit__(None, None, None)
+
+
+class LiveWSGIServer:
+    """A WSGI app served by werkzeug's threaded server on a real socket, in a background thread."""
+
+    def __init__(self, app: Any) -> None:
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class QuietHandler(WSGIRequestHandler):
+            def log_request(self, *args: Any, **kwargs: Any) -> None:
+                pass
+
+        self.server = make_server(
+            "127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler
+        )
+        self.port = self.server.server_port
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveWSGIServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def serve_wsgi() -> Iterator[Callable[[Any], LiveWSGIServer]]:
+    """``serve_wsgi(wsgi_app)`` starts a real threaded HTTP server (stopped after the test)."""
+    running: list[LiveWSGIServer] = []
+
+    def start(app: Any) -> LiveWSGIServer:
+        server = LiveWSGIServer(app).__enter__()
+        running.append(server)
+        return server
+
+    yield start
+    for server in running:
+        server.__exit__(None, None, None)

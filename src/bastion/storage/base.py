@@ -220,25 +220,23 @@ class CredentialStore(Protocol):
     ) -> PasswordCredential | None: ...
 
     async def replace_password_hash(
-        self,
-        recipe_user_id: str,
-        new_hash: str,
-        *,
-        expected_hash: str | None = None,
-        drop_tokens: str | None = None,
+        self, recipe_user_id: str, new_hash: str, *, expected_hash: str
     ) -> bool:
-        """Store a new hash; False if there is no such login, or it no longer has
-        ``expected_hash`` (upgrades on sign-in must not undo a concurrent change).
-
-        ``drop_tokens`` names a token purpose whose pending tokens of the user are deleted
-        in the same transaction (a password change voids outstanding reset links).
-        """
+        """Upgrade a hash (rehash on sign-in): only if the login still has ``expected_hash``,
+        so an upgrade never undoes a concurrent password change."""
         ...
 
-    async def change_login_email(
-        self, recipe_user_id: str, email: str, email_key: str
+    async def update_password_login(
+        self,
+        recipe_user_id: str,
+        *,
+        email: tuple[str, str] | None = None,
+        password_hash: str | None = None,
+        drop_tokens: str | None = None,
     ) -> Literal["OK", "UNKNOWN_USER", "EMAIL_EXISTS"]:
-        """Change the login's email; drops the user's pending tokens for the old email."""
+        """Change the email (``(email, email_key)``) and/or the password hash, in one
+        transaction. A new email drops the user's pending tokens for the old one; with a new
+        password, the user's pending tokens of purpose ``drop_tokens`` are dropped too."""
         ...
 
     async def reset_password_with_token(

@@ -241,61 +241,62 @@ class SQLiteUserStoreMixin:
         return PasswordCredential(*row) if row else None
 
     async def replace_password_hash(
-        self,
-        recipe_user_id: str,
-        new_hash: str,
-        *,
-        expected_hash: str | None = None,
-        drop_tokens: str | None = None,
+        self, recipe_user_id: str, new_hash: str, *, expected_hash: str
     ) -> bool:
         with self._write() as conn:
-            if expected_hash is None:
-                cursor = conn.execute(
-                    "UPDATE password_credentials SET password_hash = ? WHERE recipe_user_id = ?",
-                    (new_hash, recipe_user_id),
-                )
-            else:
-                cursor = conn.execute(
-                    "UPDATE password_credentials SET password_hash = ? "
-                    "WHERE recipe_user_id = ? AND password_hash = ?",
-                    (new_hash, recipe_user_id, expected_hash),
-                )
-            changed = cursor.rowcount == 1
-            if changed and drop_tokens is not None:
-                conn.execute(
-                    "DELETE FROM user_tokens WHERE user_id = ? AND purpose = ?",
-                    (recipe_user_id, drop_tokens),
-                )
-            return changed
+            cursor = conn.execute(
+                "UPDATE password_credentials SET password_hash = ? "
+                "WHERE recipe_user_id = ? AND password_hash = ?",
+                (new_hash, recipe_user_id, expected_hash),
+            )
+            return cursor.rowcount == 1
 
-    async def change_login_email(
-        self, recipe_user_id: str, email: str, email_key: str
+    async def update_password_login(
+        self,
+        recipe_user_id: str,
+        *,
+        email: tuple[str, str] | None = None,
+        password_hash: str | None = None,
+        drop_tokens: str | None = None,
     ) -> Literal["OK", "UNKNOWN_USER", "EMAIL_EXISTS"]:
         with self._write() as conn:
             row = conn.execute(
-                "SELECT recipe_id, tenant_id, email_key FROM login_methods "
-                "WHERE recipe_user_id = ?",
+                "SELECT lm.recipe_id, lm.tenant_id, lm.email_key FROM login_methods lm "
+                "JOIN password_credentials pc ON pc.recipe_user_id = lm.recipe_user_id "
+                "WHERE lm.recipe_user_id = ?",
                 (recipe_user_id,),
             ).fetchone()
             if row is None:
                 return "UNKNOWN_USER"
             recipe_id, tenant_id, old_key = row
-            taken = conn.execute(
-                "SELECT 1 FROM login_methods WHERE recipe_id = ? AND tenant_id = ? "
-                "AND email_key = ? AND recipe_user_id <> ?",
-                (recipe_id, tenant_id, email_key, recipe_user_id),
-            ).fetchone()
-            if taken:
-                return "EMAIL_EXISTS"
-            conn.execute(
-                "UPDATE login_methods SET email = ?, email_key = ? WHERE recipe_user_id = ?",
-                (email, email_key, recipe_user_id),
-            )
-            if old_key != email_key:
+            if email is not None:
+                new_email, new_key = email
+                taken = conn.execute(
+                    "SELECT 1 FROM login_methods WHERE recipe_id = ? AND tenant_id = ? "
+                    "AND email_key = ? AND recipe_user_id <> ?",
+                    (recipe_id, tenant_id, new_key, recipe_user_id),
+                ).fetchone()
+                if taken:
+                    return "EMAIL_EXISTS"
                 conn.execute(
-                    "DELETE FROM user_tokens WHERE user_id = ? AND email_key = ?",
-                    (recipe_user_id, old_key),
+                    "UPDATE login_methods SET email = ?, email_key = ? WHERE recipe_user_id = ?",
+                    (new_email, new_key, recipe_user_id),
                 )
+                if new_key != old_key:
+                    conn.execute(
+                        "DELETE FROM user_tokens WHERE user_id = ? AND email_key = ?",
+                        (recipe_user_id, old_key),
+                    )
+            if password_hash is not None:
+                conn.execute(
+                    "UPDATE password_credentials SET password_hash = ? WHERE recipe_user_id = ?",
+                    (password_hash, recipe_user_id),
+                )
+                if drop_tokens is not None:
+                    conn.execute(
+                        "DELETE FROM user_tokens WHERE user_id = ? AND purpose = ?",
+                        (recipe_user_id, drop_tokens),
+                    )
             return "OK"
 
     async def reset_password_with_token(

@@ -1,0 +1,1 @@
+"""Package data: email bodies (``email/<kind>.txt`` and ``.html``)."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import inspect
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Executor
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
@@ -86,9 +85,9 @@ def sync_method(
 
 async def maybe_await(value: Awaitable[R] | R) -> R:
     """Await ``value`` if a user callback returned an awaitable, else return it as is."""
-    if inspect.isawaitable(value):
-        return await value
-    return value
+    if hasattr(value, "__await__"):
+        return await cast("Awaitable[R]", value)
+    return cast("R", value)
 
 
 async def run_blocking(fn: Callable[[], R], *, executor: Executor | None = None) -> R:

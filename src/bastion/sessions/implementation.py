@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import hmac
-import threading
 import uuid
 from typing import Any, NamedTuple
 
 from bastion.clock import Clock
 from bastion.core.front_token import build_front_token
 from bastion.core.jwt import (
-    ParsedToken,
-    TokenFormatError,
-    parse_token,
     sign_token,
-    verify_signature,
 )
 from bastion.core.payload import build_access_payload, custom_claims
 from bastion.core.refresh_tokens import (
@@ -33,11 +28,11 @@ from bastion.sessions.container import SessionContainer
 from bastion.sessions.keyring import KeyRing
 from bastion.sessions.transport import IssuedTokens, write_tokens
 from bastion.sessions.validation import refetch_claims, run_validators
+from bastion.sessions.verifier import AccessTokenVerifier
 from bastion.storage.base import SessionRecord, Store
 
 __all__ = ["SessionRecipeImplementation"]
 
-VERIFIED_CACHE_SIZE = 10_000
 MAX_ROTATION_ATTEMPTS = 8
 
 
@@ -64,6 +59,7 @@ class SessionRecipeImplementation(RecipeInterface):
         clock: Clock,
         config: SessionConfig,
         keyring: KeyRing,
+        verifier: AccessTokenVerifier,
         codec: RefreshTokenCodec,
         claims_added_by_other_recipes: list[SessionClaim[Any]],
     ) -> None:
@@ -73,9 +69,7 @@ class SessionRecipeImplementation(RecipeInterface):
         self.keyring = keyring
         self.codec = codec
         self.claims_added_by_other_recipes = claims_added_by_other_recipes
-        # Access tokens whose signature was already checked, by their exact text.
-        self._verified: dict[str, ParsedToken] = {}
-        self._verified_lock = threading.Lock()
+        self.verifier = verifier
 
     # -- minting -------------------------------------------------------------------------------
 
@@ -180,30 +174,6 @@ class SessionRecipeImplementation(RecipeInterface):
             return None
         return self.codec.anti_csrf_token(refresh_token)
 
-    def _verified_token(self, access_token: str) -> ParsedToken | None:
-        parsed = self._verified.get(access_token)
-        if parsed is not None and self.keyring.cached_key(parsed.kid) is None:
-            return None  # its key has been retired since
-        return parsed
-
-    async def _verify_signature(self, access_token: str) -> ParsedToken:
-        try:
-            parsed = parse_token(access_token)
-        except TokenFormatError as exc:
-            raise UnauthorisedError("Token parsing failed", clear_tokens=False) from exc
-        if parsed.kid.startswith("d-") != self.config.use_dynamic_access_token_signing_key:
-            raise TryRefreshTokenError(
-                "The access token doesn't match the useDynamicAccessTokenSigningKey setting"
-            )
-        key = await self.keyring.verification_key(parsed.kid)
-        if key is None or not verify_signature(parsed, key):
-            raise TryRefreshTokenError("Access token signature or key id is not valid")
-        with self._verified_lock:
-            if len(self._verified) >= VERIFIED_CACHE_SIZE:
-                del self._verified[next(iter(self._verified))]
-            self._verified[access_token] = parsed
-        return parsed
-
     async def get_session(
         self,
         access_token: str,
@@ -212,7 +182,7 @@ class SessionRecipeImplementation(RecipeInterface):
         check_database: bool,
         user_context: dict[str, Any],
     ) -> SessionContainer:
-        parsed = self._verified_token(access_token) or await self._verify_signature(access_token)
+        parsed = await self.verifier.verify(access_token)
         payload = dict(parsed.payload)
         now = self.clock.now_ms()
         if now >= parsed.exp_ms:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bastion.bridge import maybe_await
-from bastion.core.jwt import TokenFormatError, parse_token
 from bastion.errors import ConfigError, TryRefreshTokenError, UnauthorisedError
 from bastion.http.types import BaseRequest
+from bastion.runtime import current_app, current_clock
 from bastion.sessions.config import SessionConfig, TokenTransferMethod
 from bastion.sessions.container import SessionContainer
 from bastion.sessions.transport import (
@@ -44,31 +44,26 @@ _NO_SESSION = (
 
 def user_context_for(request: BaseRequest, user_context: dict[str, Any] | None) -> dict[str, Any]:
     """The ``user_context`` dict, seeded with the request as the protocol does."""
-    context = {} if user_context is None else user_context
-    context.setdefault("_default", {"request": request})
-    return context
+    if user_context is None:
+        return {"_default": {"request": request}}
+    user_context.setdefault("_default", {"request": request})
+    return user_context
 
 
 def _recipe() -> SessionRecipe:
-    from bastion.runtime import current_app
-
     return current_app().session_recipe
 
 
 def _access_token_in(
-    request: BaseRequest, config: SessionConfig
+    request: BaseRequest, recipe: SessionRecipe
 ) -> tuple[str | None, TokenTransferMethod | None]:
     """The access token to use and how it came: a parseable header token wins over the cookie."""
-    allowed = config.get_token_transfer_method(request, False, {})
+    allowed = recipe.config.get_token_transfer_method(request, False, {})
     if allowed in ("header", "any"):
         token = bearer_token(request)
-        if token is not None:
-            try:
-                parse_token(token)
-            except TokenFormatError:
-                pass  # not one of ours (some other Bearer JWT): fall back to the cookie
-            else:
-                return token, "header"
+        # A Bearer token that is not one of ours (another system's JWT) is ignored.
+        if token is not None and recipe.verifier.looks_like_ours(token):
+            return token, "header"
     if allowed in ("cookie", "any"):
         cookies = request.cookie_values(ACCESS_TOKEN_COOKIE)
         if len(cookies) > 1:
@@ -93,7 +88,7 @@ async def get_session_from_request(
     context = user_context_for(request, user_context)
     if request.get_cookie(LEGACY_ID_REFRESH_COOKIE) is not None:
         raise TryRefreshTokenError("using legacy session, please call the refresh API")
-    token, method = _access_token_in(request, config)
+    token, method = _access_token_in(request, recipe)
     if token is None or method is None:
         if session_required:
             raise UnauthorisedError(_NO_SESSION, clear_tokens=False)
@@ -202,8 +197,6 @@ def _has_tokens_in(request: BaseRequest, method: TokenTransferMethod) -> bool:
 
 
 def _now() -> int:
-    from bastion.runtime import current_clock
-
     return current_clock().now_ms()
 
 

@@ -18,6 +18,7 @@ from bastion.sessions.config import SessionConfig, TransferChooser
 from bastion.sessions.implementation import SessionRecipeImplementation
 from bastion.sessions.keyring import KeyRing
 from bastion.sessions.request_flow import get_session_from_request, user_context_for
+from bastion.sessions.verifier import AccessTokenVerifier
 
 if TYPE_CHECKING:
     from bastion.app import Bastion
@@ -75,11 +76,15 @@ class SessionRecipe:
             app.store.get_or_create_secret(REFRESH_KEY_SECRET, secrets.token_bytes(32))
         )
         run_sync(self.keyring.signing_key())  # create the first key now, not in a request
+        self.verifier = AccessTokenVerifier(
+            self.keyring, dynamic_keys=self.config.use_dynamic_access_token_signing_key
+        )
         implementation: RecipeInterface = SessionRecipeImplementation(
             store=app.store,
             clock=app.clock,
             config=self.config,
             keyring=self.keyring,
+            verifier=self.verifier,
             codec=RefreshTokenCodec(refresh_key),
             claims_added_by_other_recipes=self.claims_added_by_other_recipes,
         )

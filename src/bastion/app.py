@@ -51,6 +51,7 @@ class Bastion:
         clock: Clock | None = None,
         store: Store | None = None,
         trusted_proxies: Sequence[str] = (),
+        encryption_keys: Sequence[str | bytes] | None = None,
     ) -> None:
         if framework not in ("fastapi", "flask", "django"):
             raise ConfigError("framework must be 'fastapi', 'flask' or 'django'")
@@ -63,6 +64,10 @@ class Bastion:
         self.trusted_proxies = _parse_networks(trusted_proxies)
         """Proxies whose ``X-Forwarded-For`` is believed; empty (the default) ignores the header."""
         self.store: Store = store or open_store(database_url or DEFAULT_DATABASE_URL)
+        if isinstance(encryption_keys, str | bytes):
+            raise ConfigError("encryption_keys must be a list of keys (the first one encrypts)")
+        self.encryption_keys: tuple[str | bytes, ...] = tuple(encryption_keys or ())
+        """Keys for secrets at rest (:mod:`bastion.core.crypto`), the encrypting key first."""
         self.recipes: dict[str, Any] = {}
 
         from bastion.recipe.session.recipe import session_init
@@ -78,6 +83,11 @@ class Bastion:
         for recipe_init in inits:
             if recipe_init.recipe_id != "session":
                 self.recipes[recipe_init.recipe_id] = recipe_init.build(self)
+        for recipe in self.recipes.values():
+            # Checks that need every recipe built (TOTP requires the MFA recipe, say).
+            on_app_ready = getattr(recipe, "on_app_ready", None)
+            if on_app_ready is not None:
+                on_app_ready()
         self.routes: list[ApiRoute] = [r for rec in self.recipes.values() for r in rec.routes()]
 
     def close(self) -> None:
@@ -98,6 +108,7 @@ def init(
     telemetry: bool | None = None,
     debug: bool | None = None,
     trusted_proxies: Sequence[str] = (),
+    encryption_keys: Sequence[str | bytes] | None = None,
 ) -> Bastion:
     """Configure bastion for this process and return the app.
 
@@ -117,6 +128,10 @@ def init(
         trusted_proxies: addresses or networks (``"10.0.0.0/8"``) of the reverse proxies in
             front of the app. Only a request arriving from one of them has its client address
             taken from ``X-Forwarded-For``; by default the header is ignored.
+        encryption_keys: 32-byte keys (bytes, hex or base64 text) that encrypt secrets kept
+            in the database, such as TOTP seeds. The first one encrypts, all of them decrypt,
+            so a new key goes first and old ones stay until re-encryption has run. Without
+            any, a key is generated and stored in the database itself (and a warning logged).
 
     Calling ``init`` again replaces the current app (and closes the previous one's storage).
     """
@@ -135,6 +150,7 @@ def init(
         clock=clock,
         store=store,
         trusted_proxies=trusted_proxies,
+        encryption_keys=encryption_keys,
     )
     previous = runtime._current
     set_current_app(app)

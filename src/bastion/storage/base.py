@@ -9,10 +9,11 @@ need are pure functions from :mod:`bastion.core`, so every backend makes them th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from bastion.core.attempts import AttemptDecision, AttemptPolicy, AttemptState
 from bastion.core.keys import SigningKey
 
 __all__ = [
@@ -21,10 +22,15 @@ __all__ = [
     "CredentialStore",
     "KeyStore",
     "LoginMethodRecord",
+    "MFAStore",
     "PasswordCredential",
+    "RecoveryCodeRecord",
+    "RecoveryCodeStore",
     "SessionRecord",
     "SessionStore",
     "Store",
+    "TOTPDeviceRecord",
+    "TOTPStore",
     "TokenRecord",
     "TokenStore",
     "UserRecord",
@@ -309,7 +315,111 @@ class CounterStore(Protocol):
     async def clear_counter(self, name: str, key: str) -> None: ...
 
 
-class Store(SessionStore, KeyStore, UserStore, CredentialStore, TokenStore, CounterStore, Protocol):
+@dataclass(frozen=True, slots=True)
+class TOTPDeviceRecord:
+    """A TOTP device. Its secret is sealed with :class:`bastion.core.crypto.SecretBox`."""
+
+    device_id: str
+    user_id: str
+    name: str
+    sealed_secret: str
+    algorithm: str
+    digits: int
+    period: int
+    skew: int
+    verified: bool
+    created_at_ms: int
+    last_used_step: int | None
+    """The last accepted time step: no code of this step or an earlier one is accepted again."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryCodeRecord:
+    """One recovery code of a user: its public id and the salted slow hash of its secret."""
+
+    user_id: str
+    code_id: str
+    code_hash: str
+    created_at_ms: int
+    used_at_ms: int | None
+
+
+class TOTPStore(Protocol):
+    """TOTP devices and their replay marker."""
+
+    async def put_totp_device(self, device: TOTPDeviceRecord) -> bool:
+        """Add ``device``, replacing an *unverified* device of the same name; False (nothing
+        changed) when a verified device has that name."""
+        ...
+
+    async def list_totp_devices(self, user_id: str) -> list[TOTPDeviceRecord]: ...
+
+    async def remove_totp_device(self, user_id: str, name: str) -> bool: ...
+
+    async def accept_totp_step(self, device_id: str, step: int, *, mark_verified: bool) -> bool:
+        """Record ``step`` as used, unless this or a later step already was (then False: a
+        replay). In the same transaction: mark the device verified if asked, and reset the
+        user's failed attempts."""
+        ...
+
+    async def reseal_totp_secrets(self, reseal: Callable[[TOTPDeviceRecord], str]) -> int:
+        """Store ``reseal(device)`` as each device's secret where it changed; returns how many."""
+        ...
+
+
+class MFAStore(Protocol):
+    """Failed second-factor attempts (per user) and required secondary factors."""
+
+    async def begin_factor_attempt(
+        self, user_id: str, *, now_ms: int, policy: AttemptPolicy, honour_hard_lock: bool
+    ) -> AttemptDecision:
+        """Apply :func:`bastion.core.attempts.begin_attempt` in one transaction: an allowed
+        attempt is stored as a failure before its code is checked."""
+        ...
+
+    async def get_factor_attempts(self, user_id: str) -> AttemptState: ...
+
+    async def reset_factor_attempts(self, user_id: str) -> None: ...
+
+    async def add_required_factor(self, scope: str, subject: str, factor_id: str) -> bool:
+        """``scope`` is ``"user"`` (subject: a user id) or ``"app"`` (subject: ``""``)."""
+        ...
+
+    async def remove_required_factor(self, scope: str, subject: str, factor_id: str) -> bool: ...
+
+    async def list_required_factors(self, scope: str, subject: str) -> list[str]: ...
+
+
+class RecoveryCodeStore(Protocol):
+    """Recovery codes, kept as salted slow hashes."""
+
+    async def replace_recovery_codes(self, user_id: str, codes: list[RecoveryCodeRecord]) -> None:
+        """Drop the user's codes and store ``codes`` instead, in one transaction."""
+        ...
+
+    async def list_recovery_codes(self, user_id: str) -> list[RecoveryCodeRecord]: ...
+
+    async def use_recovery_code(
+        self, user_id: str, code_id: str, code_hash: str, *, now_ms: int, reset_attempts: bool
+    ) -> bool:
+        """Mark the code used if it is still unused and still has ``code_hash``; False
+        otherwise. In the same transaction, with ``reset_attempts`` the user's failed attempts
+        (and a hard lock) are cleared; without, this attempt's advance failure is taken back."""
+        ...
+
+
+class Store(
+    SessionStore,
+    KeyStore,
+    UserStore,
+    CredentialStore,
+    TokenStore,
+    CounterStore,
+    TOTPStore,
+    MFAStore,
+    RecoveryCodeStore,
+    Protocol,
+):
     """Everything bastion keeps."""
 
     def close(self) -> None: ...

@@ -19,6 +19,7 @@ from typing import Any
 from bastion.core.keys import SigningKey
 from bastion.core.payload import merge_payload
 from bastion.storage.base import SessionRecord
+from bastion.storage.sqlite_mfa import SQLiteMFAMixin
 from bastion.storage.sqlite_users import SQLiteUserStoreMixin
 
 __all__ = ["SQLiteStore"]
@@ -38,7 +39,7 @@ def _migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class SQLiteStore(SQLiteUserStoreMixin):
+class SQLiteStore(SQLiteUserStoreMixin, SQLiteMFAMixin):
     """A :class:`~bastion.storage.base.Store` on one SQLite file."""
 
     def __init__(self, path: str, *, busy_timeout_ms: int = 5000) -> None:

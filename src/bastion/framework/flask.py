@@ -17,7 +17,7 @@ from flask import request as current_request
 from bastion.bridge import run_sync
 from bastion.errors import BadInputError, BastionError, ConfigError
 from bastion.http.responses import error_response
-from bastion.http.router import handle_api_request
+from bastion.http.router import find_route, handle_api_request
 from bastion.http.types import (
     MAX_BODY_BYTES,
     BaseRequest,
@@ -103,6 +103,20 @@ def apply_to_flask_response(response: Response, changes: ResponseChanges) -> Non
         response.headers.add(name, value)
 
 
+def _options_response(bastion: Any, path: str) -> Response | None:
+    """Answer ``OPTIONS`` on bastion's paths as Flask answers it on its own routes.
+
+    Flask routes ``OPTIONS`` automatically (200, an ``Allow`` header) only for routes it knows,
+    and bastion's routes are not Flask routes: without this a CORS preflight to
+    ``/auth/session/refresh`` gets a 404, which browsers reject even with CORS headers added
+    by ``flask-cors``.
+    """
+    methods = {r.method for r in bastion.routes if find_route(bastion, r.method, path)}
+    if not methods:
+        return None
+    return Response(status=200, headers={"Allow": ", ".join(sorted({*methods, "OPTIONS"}))})
+
+
 class Middleware:
     """bastion for a Flask app: ``Middleware(app)`` once, after creating the app.
 
@@ -123,13 +137,16 @@ class Middleware:
         g.pop(SESSION_KEY, None)
         setattr(g, STATE_KEY, RequestState())
         request = FlaskRequest()
+        bastion = current_app()
         try:
-            response = run_sync(handle_api_request(current_app(), request))
+            response = run_sync(handle_api_request(bastion, request))
         except BadInputError as error:
             response = HttpResponse(400, {"message": error.message})
-        if response is None:
-            return None
-        return to_flask_response(response)
+        if response is not None:
+            return to_flask_response(response)
+        if request.method() == "OPTIONS":
+            return _options_response(bastion, request.path())
+        return None
 
     def _after_request(self, response: Response) -> Response:
         state = g.get(STATE_KEY)

@@ -1,0 +1,93 @@
+"""Start the same app on each framework: FastAPI, Flask, Django under WSGI and under ASGI."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bastion
+from bastion.clock import ManualClock
+from bastion.recipe import session
+from tests.adapters import apps
+from tests.conftest import app_info
+
+T0_MS = 1_800_000_000_000
+FRAMEWORKS = ["fastapi", "flask", "django-wsgi", "django-asgi"]
+ASGI = {"fastapi", "django-asgi"}
+
+BUILDERS: dict[str, Callable[..., Any]] = {
+    "fastapi": apps.fastapi_app,
+    "flask": apps.flask_app,
+    "django-wsgi": apps.django_wsgi_app,
+    "django-asgi": apps.django_asgi_app,
+}
+
+
+@dataclass(frozen=True)
+class Stack:
+    """One framework serving the test app over real HTTP, with its own bastion and clock."""
+
+    name: str
+    url: str
+    clock: ManualClock
+    app: bastion.Bastion
+
+
+StartStack = Callable[..., Stack]
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with bastion's keys already made at ``T0_MS``; each stack starts on a copy.
+
+    Making an RSA signing key takes ~0.1 s: once per test session instead of once per stack.
+    """
+    path = tmp_path_factory.mktemp("template") / "bastion.db"
+    app = bastion.init(
+        app_info=app_info(),
+        recipe_list=[session.init()],
+        database_url=f"sqlite:///{path}",
+        clock=ManualClock(T0_MS),
+    )
+    app.close()
+    return path
+
+
+@pytest.fixture
+def start_stack(
+    tmp_path: Path, template_db: Path, serve: Any, serve_wsgi: Any
+) -> Iterator[StartStack]:
+    """``start_stack(name, cors=False, **session_settings)``: init bastion, serve the app.
+
+    Every stack starts from the same clock time on a fresh database, so the same requests give
+    the same expiry times on every framework. Only the last started stack is current.
+    """
+    made: list[bastion.Bastion] = []
+    counter = itertools.count()
+
+    def start(name: str, *, cors: bool = False, **session_settings: Any) -> Stack:
+        clock = ManualClock(T0_MS)
+        db = tmp_path / f"{name}-{next(counter)}.db"
+        shutil.copyfile(template_db, db)
+        app = bastion.init(
+            app_info=app_info(),
+            framework="fastapi" if name == "fastapi" else name.split("-")[0],  # type: ignore[arg-type]
+            mode="asgi" if name in ASGI else "wsgi",
+            recipe_list=[session.init(**session_settings)],
+            database_url=f"sqlite:///{db}",
+            clock=clock,
+        )
+        made.append(app)
+        web = BUILDERS[name](cors=cors)
+        server = serve(web) if name in ASGI else serve_wsgi(web)
+        return Stack(name, server.url, clock, app)
+
+    yield start
+    for app in made:
+        app.close()

@@ -56,17 +56,33 @@ def open_page(
     init_app: Callable[..., Any],
     browser_clock: ManualClock,
 ) -> Iterator[OpenPage]:
-    """``open_page(mode, **session_settings)``: bastion + API on one origin, the page on another."""
+    """``open_page(mode, **session_settings)``: bastion + API on one origin, the page on another.
 
-    def start(mode: str, **session_settings: Any) -> Page:
+    ``recipe_list`` (bastion's recipes, instead of a session recipe made from the settings) and
+    ``recipes`` (the web-js recipes to initialise in the page, e.g. ``["emailpassword"]``) add
+    other recipes' flows.
+    """
+
+    def start(
+        mode: str,
+        *,
+        recipe_list: list[Any] | None = None,
+        recipes: tuple[str, ...] = (),
+        **session_settings: Any,
+    ) -> Page:
         server = serve(api_app.build(page_origin))
         api_origin = localhost(server.port)
         init_app(
-            info=app_info(api_domain=api_origin, website_domain=page_origin), **session_settings
+            recipe_list,
+            info=app_info(api_domain=api_origin, website_domain=page_origin),
+            **session_settings,
         )
         page = Page(browser, api_origin)
         page.open(
-            page_origin + "/index.html", clock_ms=browser_clock.now_ms(), tokenTransferMethod=mode
+            page_origin + "/index.html",
+            clock_ms=browser_clock.now_ms(),
+            tokenTransferMethod=mode,
+            recipes=list(recipes),
         )
         return page
 

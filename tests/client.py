@@ -14,7 +14,9 @@ Mode = Literal["cookie", "header"]
 class SessionClient:
     """Sends ``st-auth-mode`` and ``rid``; stores header-mode tokens and ``anti-csrf``."""
 
-    def __init__(self, base_url: str, mode: Mode = "cookie", *, rid: str | None = "anti-csrf") -> None:
+    def __init__(
+        self, base_url: str, mode: Mode = "cookie", *, rid: str | None = "anti-csrf"
+    ) -> None:
         self.http = httpx.Client(base_url=base_url, timeout=30)
         self.mode = mode
         self.rid = rid
@@ -44,7 +46,10 @@ class SessionClient:
         return headers
 
     def _save(self, response: httpx.Response) -> None:
-        for header, attr in (("st-access-token", "access_token"), ("st-refresh-token", "refresh_token")):
+        for header, attr in (
+            ("st-access-token", "access_token"),
+            ("st-refresh-token", "refresh_token"),
+        ):
             if header in response.headers:
                 setattr(self, attr, response.headers[header] or None)
         if "anti-csrf" in response.headers:
@@ -59,7 +64,9 @@ class SessionClient:
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
     ) -> httpx.Response:
         bearer = self.access_token if self.mode == "header" else None
-        response = self.http.request(method, path, headers=self._headers(headers, bearer=bearer), **kwargs)
+        response = self.http.request(
+            method, path, headers=self._headers(headers, bearer=bearer), **kwargs
+        )
         self._save(response)
         return response
 
@@ -87,7 +94,9 @@ class SessionClient:
         if refresh is not None:
             self.refresh_token = refresh
             if self.mode == "cookie":
-                self.http.cookies.set("sRefreshToken", refresh, domain=host, path="/auth/session/refresh")
+                self.http.cookies.set(
+                    "sRefreshToken", refresh, domain=host, path="/auth/session/refresh"
+                )
 
     def current_refresh_token(self) -> str | None:
         if self.mode == "header":

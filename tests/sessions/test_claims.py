@@ -48,7 +48,9 @@ def test_build_uses_fetch_value_in_both_signatures(clock: ManualClock) -> None:
     two = BooleanClaim("two", fetch_value=lambda user_id, ctx: user_id == "u")
     seen: list[Any] = []
 
-    async def five(user_id: str, recipe_user_id: str, tenant_id: str, payload: Any, ctx: Any) -> str:
+    async def five(
+        user_id: str, recipe_user_id: str, tenant_id: str, payload: Any, ctx: Any
+    ) -> str:
         seen.append((user_id, recipe_user_id, tenant_id))
         return "x"
 
@@ -119,11 +121,17 @@ def test_build_uses_fetch_value_in_both_signatures(clock: ManualClock) -> None:
         (
             Roles.validators.excludes_all(["y", "b"]),
             ["a", "b"],
-            {"message": "wrong value", "expectedToNotInclude": ["y", "b"], "actualValue": ["a", "b"]},
+            {
+                "message": "wrong value",
+                "expectedToNotInclude": ["y", "b"],
+                "actualValue": ["a", "b"],
+            },
         ),
     ],
 )
-def test_validator_outcomes(validator: SessionClaimValidator, value: Any, expected_reason: Any) -> None:
+def test_validator_outcomes(
+    validator: SessionClaimValidator, value: Any, expected_reason: Any
+) -> None:
     claim = validator.claim
     assert claim is not None
     valid, reason = check(validator, payload_with(claim, value))
@@ -148,7 +156,11 @@ def test_absent_value_reason_and_refetch(
 ) -> None:
     valid, reason = check(validator, {"other": 1})
     assert not valid
-    assert reason == {"message": "value does not exist", expected_key: expected, "actualValue": None}
+    assert reason == {
+        "message": "value does not exist",
+        expected_key: expected,
+        "actualValue": None,
+    }
     assert list(reason) == ["message", expected_key, "actualValue"]
     assert validator.should_refetch({}, {}) is True
 

@@ -31,7 +31,12 @@ def test_jwks_and_openid_configuration(server: Any, clock: ManualClock) -> None:
         keys = jwks.json()["keys"]
         assert [k["kid"] for k in keys] == [f"d-{clock.now_ms()}"]
         assert set(keys[0]) == {"kty", "kid", "n", "e", "alg", "use"}
-        assert (keys[0]["kty"], keys[0]["alg"], keys[0]["use"], keys[0]["e"]) == ("RSA", "RS256", "sig", "AQAB")
+        assert (keys[0]["kty"], keys[0]["alg"], keys[0]["use"], keys[0]["e"]) == (
+            "RSA",
+            "RS256",
+            "sig",
+            "AQAB",
+        )
         expected_max_age = (WEEK_MS - PUBLISH_AHEAD_MS) // 1000
         assert jwks.headers["cache-control"] == f"max-age={expected_max_age}, must-revalidate"
         assert jwks.headers["access-control-allow-origin"] == "*"
@@ -62,7 +67,9 @@ def test_rotation_publishes_ahead_and_old_tokens_verify_until_retired(
         # ...and the old key is dropped after interval + 2 x access validity.
         clock.advance(ms=2 * 3600 * 1000 + 1)
         client.refresh()
-        kids_after = [k["kid"] for k in httpx.get(server.url + "/auth/jwt/jwks.json").json()["keys"]]
+        kids_after = [
+            k["kid"] for k in httpx.get(server.url + "/auth/jwt/jwks.json").json()["keys"]
+        ]
         assert first_kid not in kids_after
 
 

@@ -13,7 +13,7 @@ from bastion.runtime import current_app
 def table_counts() -> dict[str, int]:
     conn = current_app().store._connection()  # type: ignore[attr-defined]
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-    return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}  # noqa: S608
+    return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 
 
 HOSTILE_HEADERS: list[dict[str, str]] = [
@@ -41,8 +41,12 @@ HOSTILE_HEADERS: list[dict[str, str]] = [
 def test_hostile_request_headers(server: Any, headers: dict[str, str]) -> None:
     before = table_counts()
     with httpx.Client(base_url=server.url) as http:
-        for method, path in (("GET", "/verify"), ("POST", "/optional"),
-                             ("POST", "/auth/session/refresh"), ("POST", "/auth/signout")):
+        for method, path in (
+            ("GET", "/verify"),
+            ("POST", "/optional"),
+            ("POST", "/auth/session/refresh"),
+            ("POST", "/auth/signout"),
+        ):
             raw = {k: v.encode("utf-8") for k, v in headers.items()}
             response = http.request(method, path, headers=raw)
             assert 200 <= response.status_code < 500, (method, path, response.text)

@@ -43,8 +43,18 @@ def test_front_token_layout(server: Any) -> None:
         assert list(front) == ["ate", "uid", "up"]
         assert front["uid"] == "user-1"
         assert front["ate"] == front["up"]["exp"] * 1000
-        for field in ("sub", "exp", "iat", "tId", "rsub", "sessionHandle", "refreshTokenHash1",
-                      "parentRefreshTokenHash1", "antiCsrfToken", "iss"):
+        for field in (
+            "sub",
+            "exp",
+            "iat",
+            "tId",
+            "rsub",
+            "sessionHandle",
+            "refreshTokenHash1",
+            "parentRefreshTokenHash1",
+            "antiCsrfToken",
+            "iss",
+        ):
             assert field in front["up"]
 
 

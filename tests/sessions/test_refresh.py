@@ -57,7 +57,9 @@ def test_refresh_rotates_and_old_token_dies_after_grace(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_reuse_within_grace_returns_the_same_successor(server: Any, clock: ManualClock, mode: str) -> None:
+def test_reuse_within_grace_returns_the_same_successor(
+    server: Any, clock: ManualClock, mode: str
+) -> None:
     with SessionClient(server.url, mode) as client:  # type: ignore[arg-type]
         client.post("/create")
         old_refresh = client.current_refresh_token()
@@ -95,7 +97,11 @@ def test_forged_refresh_token_for_a_real_handle_does_not_revoke(server: Any) -> 
         forged = f"{handle}.{secret[::-1]}.{tag}"
         response = httpx.post(
             server.url + "/auth/session/refresh",
-            headers={"authorization": f"Bearer {forged}", "st-auth-mode": "header", "rid": "session"},
+            headers={
+                "authorization": f"Bearer {forged}",
+                "st-auth-mode": "header",
+                "rid": "session",
+            },
         )
         assert response.status_code == 401
         assert response.json() == {"message": "unauthorised"}
@@ -105,7 +111,9 @@ def test_forged_refresh_token_for_a_real_handle_does_not_revoke(server: Any) -> 
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("parallel", [2, 5, 10])
-def test_concurrent_refreshes_with_one_token_never_revoke(server: Any, mode: str, parallel: int) -> None:
+def test_concurrent_refreshes_with_one_token_never_revoke(
+    server: Any, mode: str, parallel: int
+) -> None:
     for _round in range(5):
         with SessionClient(server.url, mode) as client:  # type: ignore[arg-type]
             client.post("/create")
@@ -118,7 +126,11 @@ def test_concurrent_refreshes_with_one_token_never_revoke(server: Any, mode: str
             barrier = threading.Barrier(parallel)
             results: list[httpx.Response] = []
 
-            def refresh() -> None:
+            def refresh(
+                barrier: threading.Barrier = barrier,
+                results: list[httpx.Response] = results,
+                headers: dict[str, str] = headers,
+            ) -> None:
                 with httpx.Client(base_url=server.url) as http:
                     barrier.wait()
                     results.append(http.post("/auth/session/refresh", headers=headers))
@@ -130,7 +142,9 @@ def test_concurrent_refreshes_with_one_token_never_revoke(server: Any, mode: str
                 t.join()
             assert [r.status_code for r in results] == [200] * parallel
             new_tokens = {
-                r.headers.get("st-refresh-token") if mode == "header" else r.cookies.get("sRefreshToken")
+                r.headers.get("st-refresh-token")
+                if mode == "header"
+                else r.cookies.get("sRefreshToken")
                 for r in results
             }
             assert len(new_tokens) == 1  # everyone got the same successor: one live chain
@@ -170,3 +184,30 @@ def test_session_expires_after_refresh_validity(configured_server: Any, clock: M
         response = client.refresh()
         assert (response.status_code, response.json()) == (401, {"message": "unauthorised"})
         assert response.headers["front-token"] == "remove"
+
+
+def test_duplicate_cookies_without_older_domain_start_over(server: Any) -> None:
+    with httpx.Client(base_url=server.url) as http:
+        cookie = "sRefreshToken=a; sRefreshToken=b"
+        response = http.post("/auth/session/refresh", headers={"cookie": cookie, "rid": "session"})
+        assert (response.status_code, response.json()) == (401, {"message": "unauthorised"})
+        assert response.headers["front-token"] == "remove"
+        duplicate_access = http.get("/verify", headers={"cookie": "sAccessToken=a; sAccessToken=b"})
+        assert (duplicate_access.status_code, duplicate_access.json()) == (
+            401,
+            {"message": "try refresh token"},
+        )
+
+
+def test_duplicate_cookies_with_older_domain_clear_the_old_ones(configured_server: Any) -> None:
+    server = configured_server(cookie_domain=".example.com", older_cookie_domain="example.com")
+    with httpx.Client(base_url=server.url) as http:
+        cookie = "sRefreshToken=a; sRefreshToken=b"
+        response = http.post("/auth/session/refresh", headers={"cookie": cookie, "rid": "session"})
+        assert response.status_code == 200
+        assert response.json()["message"].startswith(
+            "The request contains multiple session cookies"
+        )
+        cleared = response.headers.get_list("set-cookie")
+        assert len(cleared) == 2
+        assert all("Domain=example.com" in c and "Expires=Thu, 01 Jan 1970" in c for c in cleared)

@@ -29,7 +29,7 @@ def test_signout_revokes_and_clears(server: Any, mode: str) -> None:
             assert response.headers["st-access-token"] == ""
             assert response.headers["st-refresh-token"] == ""
         assert client.post("/auth/signout").status_code == 401
-        # A copied access token still verifies statelessly until it expires, but not with a DB check.
+        # A copied access token verifies statelessly until it expires, but not with a DB check.
         with SessionClient(server.url, mode) as copy:  # type: ignore[arg-type]
             copy.use_tokens(access=stale_access)
             assert copy.get("/verify").status_code == 200

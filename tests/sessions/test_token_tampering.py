@@ -62,8 +62,12 @@ def public_key_forms() -> list[bytes]:
     public = public_key_of(key)
     jwk = json.dumps(key.jwk()).encode()
     return [
-        public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
-        public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo),
+        public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
+        public.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
         public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH),
         jwk,
     ]
@@ -76,7 +80,7 @@ Forge = Callable[[str], str]
 
 def flip_signature(token: str) -> str:
     head, payload, sig = token.split(".")
-    flipped = ("A" if sig[5] != "A" else "B")
+    flipped = "A" if sig[5] != "A" else "B"
     return f"{head}.{payload}.{sig[:5]}{flipped}{sig[6:]}"
 
 
@@ -112,7 +116,13 @@ def injected_jwk(token: str) -> str:
         (attacker_signed_unknown_kid, TRY_REFRESH),
         (injected_jwk, TRY_REFRESH),
     ],
-    ids=["signature-bit-flip", "payload-edited", "foreign-key-same-kid", "unknown-kid", "injected-jwk"],
+    ids=[
+        "signature-bit-flip",
+        "payload-edited",
+        "foreign-key-same-kid",
+        "unknown-kid",
+        "injected-jwk",
+    ],
 )
 def test_bad_signatures_ask_for_refresh_and_change_nothing(
     server: Any, forge: Forge, expected: dict[str, str]
@@ -120,7 +130,10 @@ def test_bad_signatures_ask_for_refresh_and_change_nothing(
     with httpx.Client(base_url=server.url) as http:
         token = http.post("/create", headers={"st-auth-mode": "header"}).headers["st-access-token"]
         forged = forge(token)
-        for headers in ({"authorization": f"Bearer {forged}"}, {"cookie": f"sAccessToken={forged}"}):
+        for headers in (
+            {"authorization": f"Bearer {forged}"},
+            {"cookie": f"sAccessToken={forged}"},
+        ):
             response = http.get("/verify", headers=headers)
             assert response.status_code == 401
             assert response.json() == expected
@@ -144,7 +157,9 @@ def unsigned_variants(token: str) -> list[str]:
     forms.append(f"{head}.{body}.{signature}.extra")
     dup = encode(header)[:-1]  # not valid JSON once truncated
     forms.append(f"{dup}.{body}.{signature}")
-    duplicate_keys = b64url_encode(b'{"alg":"RS256","alg":"none","typ":"JWT","version":"5","kid":"x"}')
+    duplicate_keys = b64url_encode(
+        b'{"alg":"RS256","alg":"none","typ":"JWT","version":"5","kid":"x"}'
+    )
     forms.append(f"{duplicate_keys}.{body}.{signature}")
     forms.append(token + "A" * 9000)
     return forms
@@ -165,10 +180,21 @@ def test_unsigned_or_malformed_tokens_are_unauthorised(server: Any) -> None:
 
 @pytest.mark.parametrize(
     "field",
-    ["sub", "exp", "iat", "sessionHandle", "refreshTokenHash1", "tId", "rsub",
-     "antiCsrfToken", "parentRefreshTokenHash1"],
+    [
+        "sub",
+        "exp",
+        "iat",
+        "sessionHandle",
+        "refreshTokenHash1",
+        "tId",
+        "rsub",
+        "antiCsrfToken",
+        "parentRefreshTokenHash1",
+    ],
 )
-def test_payload_missing_a_required_field_is_refused_even_when_signed(server: Any, field: str) -> None:
+def test_payload_missing_a_required_field_is_refused_even_when_signed(
+    server: Any, field: str
+) -> None:
     with httpx.Client(base_url=server.url) as http:
         token = http.post("/create", headers={"st-auth-mode": "header"}).headers["st-access-token"]
         _, payload, _ = segments(token)
@@ -185,7 +211,9 @@ def test_wrong_token_type_is_refused(server: Any) -> None:
         forged = our_key_sign({**payload, "stt": 1})
         response = http.get("/verify", headers={"cookie": f"sAccessToken={forged}"})
         assert (response.status_code, response.json()) == (401, UNAUTHORISED)
-        refresh = http.post("/create", headers={"st-auth-mode": "header"}).headers["st-refresh-token"]
+        refresh = http.post("/create", headers={"st-auth-mode": "header"}).headers[
+            "st-refresh-token"
+        ]
         response = http.get("/verify", headers={"cookie": f"sAccessToken={refresh}"})
         assert (response.status_code, response.json()) == (401, UNAUTHORISED)
 

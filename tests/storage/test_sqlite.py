@@ -17,9 +17,17 @@ from bastion.storage.sqlite import SQLiteStore, _migrations
 
 def record(handle: str = "h1", current: str = "c0") -> SessionRecord:
     return SessionRecord(
-        handle=handle, user_id="u", recipe_user_id="u", tenant_id="public",
-        access_payload={"a": 1}, session_data={}, current_hash2=current, prev_hash2=None,
-        rotated_at_ms=None, created_at_ms=1, expires_at_ms=10**13,
+        handle=handle,
+        user_id="u",
+        recipe_user_id="u",
+        tenant_id="public",
+        access_payload={"a": 1},
+        session_data={},
+        current_hash2=current,
+        prev_hash2=None,
+        rotated_at_ms=None,
+        created_at_ms=1,
+        expires_at_ms=10**13,
     )
 
 
@@ -56,9 +64,14 @@ def test_wal_mode_and_one_connection_per_thread(store: SQLiteStore) -> None:
 
 def test_failed_transaction_leaves_nothing_behind(store: SQLiteStore) -> None:
     run_sync(store.create_session(record("kept")))
-    with pytest.raises(RuntimeError), store._write() as conn:
-        conn.execute("DELETE FROM sessions")
-        raise RuntimeError("crash between statements")
+
+    def crash_mid_transaction() -> None:
+        with store._write() as conn:
+            conn.execute("DELETE FROM sessions")
+            raise RuntimeError("crash between statements")
+
+    with pytest.raises(RuntimeError):
+        crash_mid_transaction()
     assert run_sync(store.get_session("kept")) is not None
 
 
@@ -69,10 +82,18 @@ def test_compare_and_swap_has_exactly_one_winner(store: SQLiteStore) -> None:
 
     def swap(i: int) -> None:
         barrier.wait()
-        wins.append(run_sync(store.swap_refresh_hash(
-            "h1", expected_current="c0", new_current=f"c{i + 1}", new_prev="c0",
-            rotated_at_ms=5, expires_at_ms=10**13,
-        )))
+        wins.append(
+            run_sync(
+                store.swap_refresh_hash(
+                    "h1",
+                    expected_current="c0",
+                    new_current=f"c{i + 1}",
+                    new_prev="c0",
+                    rotated_at_ms=5,
+                    expires_at_ms=10**13,
+                )
+            )
+        )
 
     threads = [threading.Thread(target=swap, args=(i,)) for i in range(8)]
     for t in threads:
@@ -85,7 +106,9 @@ def test_compare_and_swap_has_exactly_one_winner(store: SQLiteStore) -> None:
 def test_merge_is_atomic_under_concurrency(store: SQLiteStore) -> None:
     run_sync(store.create_session(record()))
     threads = [
-        threading.Thread(target=lambda i=i: run_sync(store.merge_access_payload("h1", {f"k{i}": i})))
+        threading.Thread(
+            target=lambda i=i: run_sync(store.merge_access_payload("h1", {f"k{i}": i}))
+        )
         for i in range(20)
     ]
     for t in threads:
@@ -108,7 +131,9 @@ def test_memory_database_is_shared_by_threads() -> None:
     store.close()
 
 
-@pytest.mark.parametrize("url", ["bastion.db", "sqlite:/x", "mysql://x", "postgresql://localhost/db"])
+@pytest.mark.parametrize(
+    "url", ["bastion.db", "sqlite:/x", "mysql://x", "postgresql://localhost/db"]
+)
 def test_bad_urls_are_config_errors(url: str) -> None:
     with pytest.raises(ConfigError):
         open_store(url)

@@ -11,6 +11,7 @@
     └── SessionError                           answered by the session recipe's handlers
         ├── UnauthorisedError                  401 {"message":"unauthorised"}, maybe clearing tokens
         ├── TryRefreshTokenError               401 {"message":"try refresh token"}
+        ├── ClearDuplicateSessionCookiesError  200, clears the older_cookie_domain cookies
         ├── TokenTheftError                    401 {"message":"token theft detected"}, revoked
         └── InvalidClaimsError                 403 {"message":"invalid claim", ...}
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BadInputError",
     "BastionError",
+    "ClearDuplicateSessionCookiesError",
     "ConfigError",
     "InvalidClaimsError",
     "MissingExtra",
@@ -128,6 +130,12 @@ class TokenTheftError(SessionError):
         self.session_handle = session_handle
         self.user_id = user_id
         self.recipe_user_id = recipe_user_id
+
+
+class ClearDuplicateSessionCookiesError(SessionError):
+    """Session cookies of an older cookie domain reached the refresh API: clear them (200)."""
+
+    code = "clear_duplicate_session_cookies"
 
 
 class InvalidClaimsError(SessionError):

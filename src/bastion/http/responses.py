@@ -10,6 +10,7 @@ from bastion.bridge import maybe_await
 from bastion.errors import (
     BadInputError,
     BastionError,
+    ClearDuplicateSessionCookiesError,
     InvalidClaimsError,
     TokenTheftError,
     TooManyRequestsError,
@@ -95,6 +96,11 @@ async def error_response(
             changes,
         )
         callback, args = handlers.on_invalid_claim, (error.payload,)
+    elif isinstance(error, ClearDuplicateSessionCookiesError):
+        clear_tokens(
+            changes, config, "cookie", domain=config.older_cookie_domain, front_token=False
+        )
+        return json_response(200, {"message": error.message}, changes)
     elif isinstance(error, BadInputError):
         return json_response(400, {"message": error.message}, changes)
     elif isinstance(error, TooManyRequestsError):

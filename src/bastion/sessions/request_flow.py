@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bastion.bridge import maybe_await
-from bastion.errors import ConfigError, TryRefreshTokenError, UnauthorisedError
+from bastion.errors import (
+    ClearDuplicateSessionCookiesError,
+    ConfigError,
+    TryRefreshTokenError,
+    UnauthorisedError,
+)
 from bastion.http.types import BaseRequest
 from bastion.runtime import current_app, current_clock
 from bastion.sessions.config import SessionConfig, TokenTransferMethod
@@ -36,6 +41,10 @@ __all__ = [
     "user_context_for",
 ]
 
+_DUPLICATE_COOKIES = (
+    "The request contains multiple session cookies. We are clearing the cookie from "
+    "older_cookie_domain. Session will be refreshed in the next refresh call."
+)
 _NO_SESSION = (
     "Session does not exist. Are you sending the session tokens in the request with the "
     "appropriate token transfer method?"
@@ -83,6 +92,8 @@ async def get_session_from_request(
     user_context: dict[str, Any] | None = None,
 ) -> SessionContainer | None:
     """Verify the request's session, run the claim validators and attach it to the request."""
+    if request.method() in ("OPTIONS", "TRACE"):
+        return None  # CORS preflights and traces carry no credentials
     recipe = _recipe()
     config = recipe.config
     context = user_context_for(request, user_context)
@@ -217,8 +228,11 @@ async def refresh_session_in_request(
         method = "header" if token else None
     if token is None and allowed in ("cookie", "any"):
         cookies = request.cookie_values(REFRESH_TOKEN_COOKIE)
-        if len(cookies) > 1:
-            raise UnauthorisedError("The request contains multiple refresh token cookies")
+        if len(cookies) > 1 or len(request.cookie_values(ACCESS_TOKEN_COOKIE)) > 1:
+            if config.older_cookie_domain is not None:
+                raise ClearDuplicateSessionCookiesError(_DUPLICATE_COOKIES)
+            # Which one is current cannot be told apart: start over, deterministically.
+            raise UnauthorisedError("The request contains multiple session cookies")
         if cookies and cookies[0]:
             token, method = cookies[0], "cookie"
     if token is None or method is None:

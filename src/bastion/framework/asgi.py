@@ -47,12 +47,13 @@ def state_of_scope(scope: Scope) -> RequestState:
 class ASGIRequest(BaseRequest):
     """An ASGI ``scope`` (plus ``receive``, to read the body) as a :class:`BaseRequest`."""
 
-    __slots__ = ("_body", "_headers", "_receive", "scope", "state")
+    __slots__ = ("_body", "_headers", "_receive", "_too_large", "scope", "state")
 
     def __init__(self, scope: Scope, receive: Receive | None = None) -> None:
         self.scope = scope
         self._receive = receive
         self._body: bytes | None = None
+        self._too_large = False
         self._headers: dict[str, str] | None = None
         self.state = state_of_scope(scope)
 
@@ -86,6 +87,8 @@ class ASGIRequest(BaseRequest):
     async def body_bytes(self) -> bytes:
         if self._body is not None:
             return self._body
+        if self._too_large:  # already read to the end: receiving again would wait forever
+            raise BadInputError(f"the request body is larger than {MAX_BODY_BYTES} bytes")
         if self._receive is None:
             return b""
         chunks: list[bytes] = []
@@ -101,6 +104,7 @@ class ASGIRequest(BaseRequest):
                 chunks.append(chunk)
             more = message.get("more_body", False)
         if size > MAX_BODY_BYTES:
+            self._too_large = True
             raise BadInputError(f"the request body is larger than {MAX_BODY_BYTES} bytes")
         self._body = b"".join(chunks)
         return self._body

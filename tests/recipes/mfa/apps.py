@@ -10,8 +10,6 @@ Routes besides bastion's ``/auth`` API:
   requires it (the seed's per-route validator), alongside ``st-mfa``.
 """
 
-# ruff: noqa: B008 - FastAPI declares dependencies as argument defaults
-
 from __future__ import annotations
 
 from typing import Any

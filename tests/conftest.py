@@ -86,8 +86,15 @@ class LiveServer:
         import uvicorn
 
         self.port = free_port()
+        # proxy_headers=False: uvicorn would otherwise take X-Forwarded-For from 127.0.0.1
+        # (the test client) as the client address; tests must see the real peer.
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            proxy_headers=False,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

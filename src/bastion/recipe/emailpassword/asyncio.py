@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from bastion.core.passwords import hash_scheme
 from bastion.email import deliver, render
-from bastion.errors import ConfigError
+from bastion.errors import ConfigError, MissingExtra
 from bastion.recipe.emailpassword.interfaces import (
     CreateResetPasswordOkResult,
     EmailAlreadyExistsError,
@@ -20,10 +22,13 @@ from bastion.recipe.emailpassword.interfaces import (
 )
 from bastion.recipe.emailpassword.recipe import RECIPE_ID, EmailPasswordRecipe
 from bastion.runtime import current_app
+from bastion.users.emails import email_key, normalise_email
+from bastion.users.model import User
 from bastion.users.tokens import describe_lifetime
 
 __all__ = [
     "create_reset_password_link",
+    "import_user_with_password_hash",
     "create_reset_password_token",
     "reset_password_using_token",
     "send_reset_password_email",
@@ -60,6 +65,43 @@ async def sign_in(
     return await _recipe().recipe_implementation.sign_in(
         email, password, tenant_id, _ctx(user_context)
     )
+
+
+async def import_user_with_password_hash(
+    tenant_id: str,
+    email: str,
+    password_hash: str,
+    time_joined_ms: int | None = None,
+    user_context: dict[str, Any] | None = None,
+) -> SignUpOkResult | EmailAlreadyExistsError:
+    """Create a user from another system's password hash (argon2 ``$argon2id$``/``i``/``d``,
+    or bcrypt ``$2a$``/``$2b$``/``$2y$``). It is rehashed with argon2id at the first sign-in.
+
+    Raises:
+        ConfigError: the hash is in neither format.
+        MissingExtra: a bcrypt hash without the ``bcrypt`` extra installed.
+    """
+    scheme = hash_scheme(password_hash)
+    if scheme is None:
+        raise ConfigError("password_hash must be an argon2 or bcrypt hash")
+    if scheme == "bcrypt":
+        try:
+            import bcrypt  # noqa: F401
+        except ImportError as exc:  # pragma: no cover - depends on the installed extras
+            raise MissingExtra("bcrypt", "bcrypt") from exc
+    recipe = _recipe()
+    address = normalise_email(email)
+    record = await recipe.app.store.create_password_user(
+        user_id=str(uuid.uuid4()),
+        tenant_id=tenant_id,
+        email=address,
+        email_key=email_key(address),
+        password_hash=password_hash,
+        now_ms=recipe.app.clock.now_ms() if time_joined_ms is None else time_joined_ms,
+    )
+    if record is None:
+        return EmailAlreadyExistsError()
+    return SignUpOkResult(User.from_record(record))
 
 
 async def create_reset_password_token(

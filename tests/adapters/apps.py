@@ -2,7 +2,8 @@
 
 Routes (besides bastion's ``/auth`` API):
 
-- ``POST /create?user=`` creates a session (``user-1`` by default);
+- ``POST /create?user=`` creates a session (``user-1`` by default); ``POST /create-then-fail``
+  creates one and then raises;
 - ``GET /verify`` needs a session; ``GET /optional`` takes one if present;
 - ``POST /like_comment`` needs the second factor (the seed's per-route validator, body ``pass``);
 - ``POST /second-factor`` sets the claim;
@@ -12,8 +13,6 @@ Routes (besides bastion's ``/auth`` API):
 With ``cors=True`` each app gets its framework's usual CORS middleware, configured alike:
 Starlette's ``CORSMiddleware``, ``flask-cors`` and ``django-cors-headers``.
 """
-
-# ruff: noqa: B008 - Depends(...) in defaults is how FastAPI declares dependencies
 
 from __future__ import annotations
 
@@ -58,6 +57,11 @@ def fastapi_app(*, cors: bool = False) -> Any:
     async def create(request: Request, user: str = "user-1") -> dict[str, str]:
         await create_new_session(request, user)
         return {"status": "OK"}
+
+    @app.post("/create-then-fail")
+    async def create_then_fail(request: Request) -> None:
+        await create_new_session(request, "user-1")
+        raise RuntimeError("the view failed after creating a session")
 
     @app.get("/verify")
     async def verify(session: SessionContainer = Depends(verify_session())) -> dict[str, Any]:
@@ -125,6 +129,11 @@ def flask_app(*, cors: bool = False) -> Any:
         create_new_session(request, request.args.get("user", "user-1"))
         return {"status": "OK"}
 
+    @app.post("/create-then-fail")
+    def create_then_fail() -> Any:
+        create_new_session(request, "user-1")
+        raise RuntimeError("the view failed after creating a session")
+
     @app.get("/verify")
     @verify_session()
     def verify() -> Any:
@@ -172,6 +181,10 @@ def _django_sync_patterns() -> list[Any]:
         create_new_session(request, request.GET.get("user", "user-1"))
         return JsonResponse({"status": "OK"})
 
+    def create_then_fail(request: Any) -> Any:
+        create_new_session(request, "user-1")
+        raise RuntimeError("the view failed after creating a session")
+
     @verify_session()
     def verify(request: Any) -> Any:
         return JsonResponse({"user": request.supertokens.get_user_id()})
@@ -201,7 +214,9 @@ def _django_sync_patterns() -> list[Any]:
         request.supertokens.sync_merge_into_access_token_payload({"n": n})
         return JsonResponse({"user": request.supertokens.get_user_id(), "n": n})
 
-    return _django_routes(create, verify, optional, like_comment, second_factor, whoami, touch)
+    return _django_routes(
+        create, create_then_fail, verify, optional, like_comment, second_factor, whoami, touch
+    )
 
 
 def _django_async_patterns() -> list[Any]:
@@ -213,6 +228,10 @@ def _django_async_patterns() -> list[Any]:
     async def create(request: Any) -> Any:
         await create_new_session(request, request.GET.get("user", "user-1"))
         return JsonResponse({"status": "OK"})
+
+    async def create_then_fail(request: Any) -> Any:
+        await create_new_session(request, "user-1")
+        raise RuntimeError("the view failed after creating a session")
 
     @verify_session()
     async def verify(request: Any) -> Any:
@@ -243,13 +262,24 @@ def _django_async_patterns() -> list[Any]:
         await request.supertokens.merge_into_access_token_payload({"n": n})
         return JsonResponse({"user": request.supertokens.get_user_id(), "n": n})
 
-    return _django_routes(create, verify, optional, like_comment, second_factor, whoami, touch)
+    return _django_routes(
+        create, create_then_fail, verify, optional, like_comment, second_factor, whoami, touch
+    )
 
 
 def _django_routes(*views: Any) -> list[Any]:
     from django.urls import path
 
-    names = ["create", "verify", "optional", "like_comment", "second-factor", "whoami", "touch"]
+    names = [
+        "create",
+        "create-then-fail",
+        "verify",
+        "optional",
+        "like_comment",
+        "second-factor",
+        "whoami",
+        "touch",
+    ]
     return [path(name, view) for name, view in zip(names, views, strict=True)]
 
 

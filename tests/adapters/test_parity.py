@@ -464,6 +464,24 @@ def anti_csrf_via_custom_header(d: Driver) -> None:
     assert s.call("POST", "/second-factor", label="POST with rid").status_code == 200
 
 
+def view_fails_after_create(d: Driver) -> None:
+    """An unhandled exception: the framework's 500, without the session's new tokens."""
+    for mode in ("cookie", "header"):
+        # uvicorn drops the connection after an app exception: don't keep it alive.
+        response = d.http.post(
+            "/create-then-fail", headers={"st-auth-mode": mode, "connection": "close"}
+        )
+        entry = transcript_entry(f"create then fail, {mode}", response, d.headers)
+        # The 500's body and content type are each framework's own error page.
+        entry.pop("body")
+        entry["headers"].pop("content-type", None)
+        d.transcript.append(entry)
+        assert response.status_code == 500
+        assert "set-cookie" not in response.headers
+        assert "front-token" not in response.headers
+        assert "st-access-token" not in response.headers
+
+
 PREFLIGHT_HEADERS = {
     "origin": WEBSITE_DOMAIN,
     "access-control-request-method": "POST",
@@ -538,6 +556,7 @@ SCENARIOS: dict[str, tuple[Scenario, dict[str, Any]]] = {
         anti_csrf_via_custom_header,
         {"anti_csrf": "VIA_CUSTOM_HEADER"},
     ),
+    "view-fails-after-create": (view_fails_after_create, {}),
     "cors": (cors, {"cors": True}),
 }
 

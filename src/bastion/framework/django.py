@@ -20,6 +20,7 @@ from http.cookies import Morsel
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.core.signals import got_request_exception
 from django.http import HttpResponse as DjangoHttpResponse
 
 from bastion.bridge import run_sync
@@ -41,6 +42,9 @@ __all__ = ["BastionMiddleware", "DjangoRequest", "middleware", "state_of_request
 STATE_ATTR = "_bastion_state"
 # Set on responses bastion produced itself: their changes are already in them.
 ANSWERED_ATTR = "_bastion_answered"
+# Set when the request failed with an unhandled exception: its 500 gets no session changes,
+# as with the ASGI middleware, where the exception passes it by.
+FAILED_ATTR = "_bastion_failed"
 
 
 def state_of_request(request: Any) -> RequestState:
@@ -169,7 +173,11 @@ class BastionMiddleware:
         else:
             # A sync handler: calling it cannot suspend this coroutine.
             response = self.get_response(request)
-        if state.changes and not getattr(response, ANSWERED_ATTR, False):
+        if (
+            state.changes
+            and not getattr(response, ANSWERED_ATTR, False)
+            and not getattr(request, FAILED_ATTR, False)
+        ):
             apply_to_django_response(response, state.changes)
         return response
 
@@ -187,3 +195,11 @@ class BastionMiddleware:
 
 
 middleware = BastionMiddleware
+
+
+def _mark_failed(sender: Any, request: Any = None, **_extra: Any) -> None:
+    if request is not None:
+        setattr(request, FAILED_ATTR, True)
+
+
+got_request_exception.connect(_mark_failed, dispatch_uid="bastion.framework.django")

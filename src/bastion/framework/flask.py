@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, got_request_exception
 from flask import request as current_request
 
 from bastion.bridge import run_sync
@@ -34,6 +34,9 @@ STATE_KEY = "_bastion_state"
 SESSION_KEY = "supertokens"
 # Set on responses bastion produced itself: their changes are already in them.
 ANSWERED_ATTR = "_bastion_answered"
+# Set when the request failed with an unhandled exception: its 500 gets no session changes,
+# as with the ASGI middleware, where the exception passes it by.
+FAILED_KEY = "_bastion_failed"
 
 
 def state_of_g() -> RequestState:
@@ -131,10 +134,12 @@ class Middleware:
         app.after_request(self._after_request)
         app.teardown_request(self._teardown_request)
         app.register_error_handler(BastionError, self._on_error)
+        got_request_exception.connect(self._on_exception, app, weak=False)
 
     def _before_request(self) -> Response | None:
         # g can outlive a request (a pushed app context); never let a state carry over.
         g.pop(SESSION_KEY, None)
+        g.pop(FAILED_KEY, None)
         setattr(g, STATE_KEY, RequestState())
         request = FlaskRequest()
         bastion = current_app()
@@ -154,6 +159,7 @@ class Middleware:
             isinstance(state, RequestState)
             and state.changes
             and not getattr(response, ANSWERED_ATTR, False)
+            and not g.get(FAILED_KEY)
         ):
             apply_to_flask_response(response, state.changes)
         return response
@@ -161,6 +167,10 @@ class Middleware:
     def _teardown_request(self, _exc: BaseException | None) -> None:
         g.pop(STATE_KEY, None)
         g.pop(SESSION_KEY, None)
+        g.pop(FAILED_KEY, None)
+
+    def _on_exception(self, _sender: Any, **_extra: Any) -> None:
+        setattr(g, FAILED_KEY, True)
 
     def _on_error(self, error: Exception) -> Response:
         if not isinstance(error, BastionError):  # pragma: no cover - registered for BastionError

@@ -75,10 +75,8 @@ def start_ep(tmp_path: Path, serve: Any, serve_wsgi: Any) -> Iterator[StartEP]:
         clock = ManualClock(T0_MS)
         outbox = InMemoryOutbox()
         options.setdefault("password_hashing", FAST_HASHING)
-        recipes: list[Any] = [
-            session.init(),
-            emailpassword.init(email_delivery=outbox, **options),
-        ]
+        options.setdefault("email_delivery", outbox)
+        recipes: list[Any] = [session.init(), emailpassword.init(**options)]
         if verification is not None:
             recipes.append(emailverification.init(verification, email_delivery=outbox))  # type: ignore[arg-type]
         app = bastion.init(

@@ -87,7 +87,7 @@ async def maybe_await(value: Awaitable[R] | R) -> R:
     """Await ``value`` if a user callback returned an awaitable, else return it as is."""
     if hasattr(value, "__await__"):
         return await cast("Awaitable[R]", value)
-    return cast("R", value)
+    return value
 
 
 async def run_blocking(fn: Callable[[], R], *, executor: Executor | None = None) -> R:

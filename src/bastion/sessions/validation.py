@@ -36,9 +36,10 @@ async def refetch_claims(
             current_payload=payload,
         )
         if value is not None:
-            fragment = claim.add_to_payload_({}, value, user_context)
-            update.update(fragment)
-            payload.update(fragment)
+            # Given the current payload, so claims that merge with their old value (st-mfa) can.
+            written = claim.add_to_payload_(dict(payload), value, user_context)
+            update[claim.key] = written[claim.key]
+            payload[claim.key] = written[claim.key]
     return update
 
 

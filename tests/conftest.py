@@ -142,9 +142,7 @@ class LiveWSGIServer:
             def log_request(self, *args: Any, **kwargs: Any) -> None:
                 pass
 
-        self.server = make_server(
-            "127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler
-        )
+        self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
         self.port = self.server.server_port
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True

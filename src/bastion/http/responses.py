@@ -12,6 +12,7 @@ from bastion.errors import (
     BastionError,
     ClearDuplicateSessionCookiesError,
     InvalidClaimsError,
+    SessionError,
     TokenTheftError,
     TooManyRequestsError,
     TryRefreshTokenError,
@@ -62,59 +63,69 @@ async def error_response(
     config: SessionConfig,
     handlers: ErrorHandlers | None = None,
 ) -> HttpResponse | None:
-    """The response for ``error``, or None if it is not one bastion answers (re-raise it)."""
+    """The response for ``error``, or None if it is not one bastion answers (re-raise it).
+
+    Session errors go through the app's :class:`ErrorHandlers` (after any token clearing is
+    queued, which a handler cannot undo); the others have fixed answers.
+    """
+    if isinstance(error, SessionError):
+        response, callback, args = _session_error(error, config, handlers or ErrorHandlers())
+        if callback is not None:
+            custom = await maybe_await(callback(request, *args, response))
+            if isinstance(custom, HttpResponse):
+                custom.changes.merge(response.changes)
+                return custom
+        return response
+    if isinstance(error, BadInputError):
+        return json_response(400, {"message": error.message})
+    if isinstance(error, TooManyRequestsError):
+        response = json_response(429, {"message": error.message})
+        if error.retry_after_s is not None:
+            response.changes.set_header("retry-after", str(error.retry_after_s))
+        return response
+    return None
+
+
+def _session_error(
+    error: SessionError, config: SessionConfig, handlers: ErrorHandlers
+) -> tuple[HttpResponse, Handler | None, tuple[Any, ...]]:
+    """The default answer to a session error, and the app's handler for it with its arguments."""
     from bastion.sessions.transport import clear_tokens
 
-    handlers = handlers or ErrorHandlers()
     changes = ResponseChanges()
     status = config.session_expired_status_code
-    callback: Handler | None = None
-    args: tuple[Any, ...] = ()
     if isinstance(error, UnauthorisedError):
         logger.info("session unauthorised: %s", error.message)
         if error.clear_tokens:
             clear_tokens(changes, config, "cookie")
             clear_tokens(changes, config, "header")
         response = json_response(status, {"message": "unauthorised"}, changes)
-        callback, args = handlers.on_unauthorised, (error.message,)
-    elif isinstance(error, TryRefreshTokenError):
+        return response, handlers.on_unauthorised, (error.message,)
+    if isinstance(error, TryRefreshTokenError):
         response = json_response(status, {"message": "try refresh token"}, changes)
-        callback, args = handlers.on_try_refresh_token, (error.message,)
-    elif isinstance(error, TokenTheftError):
+        return response, handlers.on_try_refresh_token, (error.message,)
+    if isinstance(error, TokenTheftError):
         logger.warning(
             "refresh token theft detected; session revoked", extra={"user_id": error.user_id}
         )
         clear_tokens(changes, config, "cookie")
         clear_tokens(changes, config, "header")
         response = json_response(status, {"message": "token theft detected"}, changes)
-        callback = handlers.on_token_theft_detected
         args = (error.session_handle, error.user_id, error.recipe_user_id)
-    elif isinstance(error, InvalidClaimsError):
-        response = json_response(
-            config.invalid_claim_status_code,
-            {"message": "invalid claim", "claimValidationErrors": _claim_errors(error.payload)},
-            changes,
-        )
-        callback, args = handlers.on_invalid_claim, (error.payload,)
-    elif isinstance(error, ClearDuplicateSessionCookiesError):
+        return response, handlers.on_token_theft_detected, args
+    if isinstance(error, InvalidClaimsError):
+        challenges = [e.challenge for e in error.payload if e.challenge]
+        if challenges:
+            changes.set_header("www-authenticate", ", ".join(challenges))
+        body = {"message": "invalid claim", "claimValidationErrors": _claim_errors(error.payload)}
+        response = json_response(config.invalid_claim_status_code, body, changes)
+        return response, handlers.on_invalid_claim, (error.payload,)
+    if isinstance(error, ClearDuplicateSessionCookiesError):
         clear_tokens(
             changes, config, "cookie", domain=config.older_cookie_domain, front_token=False
         )
-        return json_response(200, {"message": error.message}, changes)
-    elif isinstance(error, BadInputError):
-        return json_response(400, {"message": error.message}, changes)
-    elif isinstance(error, TooManyRequestsError):
-        if error.retry_after_s is not None:
-            changes.set_header("retry-after", str(error.retry_after_s))
-        return json_response(429, {"message": error.message}, changes)
-    else:
-        return None
-    if callback is not None:
-        custom = await maybe_await(callback(request, *args, response))
-        if isinstance(custom, HttpResponse):
-            custom.changes.merge(changes)
-            return custom
-    return response
+        return json_response(200, {"message": error.message}, changes), None, ()
+    raise TypeError(f"no HTTP answer defined for {type(error).__name__}")  # pragma: no cover
 
 
 def _claim_errors(errors: list[ClaimValidationError]) -> list[dict[str, Any]]:

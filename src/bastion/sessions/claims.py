@@ -45,9 +45,13 @@ class ClaimValidationResult:
 class ClaimValidationError:
     """A failed validator as it appears in the 403 body."""
 
-    def __init__(self, id_: str, reason: dict[str, Any] | None) -> None:
+    def __init__(
+        self, id_: str, reason: dict[str, Any] | None, *, challenge: str | None = None
+    ) -> None:
         self.id = id_
         self.reason = reason
+        self.challenge = challenge
+        """A ``WWW-Authenticate`` value to send with the 403 (RFC 9470 step-up), if any."""
 
     def to_json(self) -> dict[str, Any]:
         if self.reason is None:
@@ -76,6 +80,10 @@ class SessionClaimValidator(ABC):
     def should_refetch(self, payload: JSONObject, user_context: dict[str, Any]) -> bool:
         """True when ``claim`` should be fetched before validating (a plain bool, not awaited)."""
         return False
+
+    def challenge(self, reason: dict[str, Any] | None) -> str | None:
+        """A ``WWW-Authenticate`` challenge for this failure (step-up validators), or None."""
+        return None
 
     @abstractmethod
     async def validate(

@@ -51,5 +51,9 @@ async def run_validators(
     for validator in validators:
         result = await validator.validate(payload, user_context)
         if not result.is_valid:
-            errors.append(ClaimValidationError(validator.id, result.reason))
+            errors.append(
+                ClaimValidationError(
+                    validator.id, result.reason, challenge=validator.challenge(result.reason)
+                )
+            )
     return errors

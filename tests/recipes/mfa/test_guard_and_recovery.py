@@ -204,7 +204,14 @@ def test_step_up_needs_a_recent_totp(start_mfa: StartMFA) -> None:
         assert client.post("/sensitive").status_code == 200
         stack.clock.advance(301)
         assert client.get("/protected").status_code == 200
-        assert _claim_error(client.post("/sensitive")) == {
+        stale = client.post("/sensitive")
+        # RFC 9470: the 403 also carries the step-up challenge.
+        assert stale.headers["www-authenticate"] == (
+            'Bearer error="insufficient_user_authentication", '
+            'error_description="A more recent second factor is required", max_age=300'
+        )
+        assert "www-authenticate" not in client.get("/protected").headers
+        assert _claim_error(stale) == {
             "id": "st-mfa",
             "reason": {
                 "message": "factor not completed recently enough",

@@ -158,6 +158,14 @@ class _CompletedWithin(_RequirementList):
         )
         return ClaimValidationResult(reason is None, reason)
 
+    def challenge(self, reason: dict[str, Any] | None) -> str | None:
+        # RFC 9470 section 3: ask the client to re-authenticate recently enough.
+        return (
+            'Bearer error="insufficient_user_authentication", '
+            'error_description="A more recent second factor is required", '
+            f"max_age={self._max_age_s}"
+        )
+
 
 def _requirements(requirement_list: Sequence[Requirement]) -> list[Requirement]:
     try:

@@ -63,7 +63,9 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def start_stack(
     tmp_path: Path, template_db: Path, serve: Any, serve_wsgi: Any
 ) -> Iterator[StartStack]:
-    """``start_stack(name, cors=False, **session_settings)``: init bastion, serve the app.
+    """``start_stack(name, cors=False, recipes=(), **session_settings)``: init, serve the app.
+
+    ``recipes`` holds callables returning other recipes' ``init(...)`` results.
 
     Every stack starts from the same clock time on a fresh database, so the same requests give
     the same expiry times on every framework. Only the last started stack is current.
@@ -71,7 +73,9 @@ def start_stack(
     made: list[bastion.Bastion] = []
     counter = itertools.count()
 
-    def start(name: str, *, cors: bool = False, **session_settings: Any) -> Stack:
+    def start(
+        name: str, *, cors: bool = False, recipes: tuple[Any, ...] = (), **session_settings: Any
+    ) -> Stack:
         clock = ManualClock(T0_MS)
         db = tmp_path / f"{name}-{next(counter)}.db"
         shutil.copyfile(template_db, db)
@@ -79,7 +83,7 @@ def start_stack(
             app_info=app_info(),
             framework="fastapi" if name == "fastapi" else name.split("-")[0],  # type: ignore[arg-type]
             mode="asgi" if name in ASGI else "wsgi",
-            recipe_list=[session.init(**session_settings)],
+            recipe_list=[session.init(**session_settings), *(make() for make in recipes)],
             database_url=f"sqlite:///{db}",
             clock=clock,
         )

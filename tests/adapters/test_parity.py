@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from bastion.recipe import emailpassword
 from tests.adapters.apps import WEBSITE_DOMAIN
 from tests.adapters.conftest import FRAMEWORKS, Stack, StartStack
 
@@ -62,12 +64,26 @@ ACCESS, REFRESH = "sAccessToken", "sRefreshToken"
 # -- what is compared -----------------------------------------------------------------------------
 
 
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _mask_ids(value: Any) -> Any:
+    """User ids are random UUIDs: compared as ``<uuid>``."""
+    if isinstance(value, str) and UUID.match(value):
+        return "<uuid>"
+    if isinstance(value, dict):
+        return {k: _mask_ids(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_ids(v) for v in value]
+    return value
+
+
 def _front_token_shape(value: str) -> Any:
     if value == "remove":
         return value
     decoded = json.loads(base64.b64decode(value))
     payload = {k: ("<random>" if k in RANDOM_PAYLOAD_KEYS else v) for k, v in decoded["up"].items()}
-    return {"uid": decoded["uid"], "ate": decoded["ate"], "up": payload}
+    return _mask_ids({"uid": decoded["uid"], "ate": decoded["ate"], "up": payload})
 
 
 def _header_shape(name: str, value: str) -> Any:
@@ -99,7 +115,7 @@ def transcript_entry(label: str, response: httpx.Response, headers: list[str]) -
     return {
         "request": label,
         "status": response.status_code,
-        "body": _body(response),
+        "body": _mask_ids(_body(response)),
         "cookies": sorted(_cookie_shape(line) for line in response.headers.get_list("set-cookie")),
         "headers": {
             name: _header_shape(name, response.headers[name])
@@ -482,6 +498,64 @@ def view_fails_after_create(d: Driver) -> None:
         assert "st-access-token" not in response.headers
 
 
+def _form(email: str, password: str) -> bytes:
+    fields = [{"id": "email", "value": email}, {"id": "password", "value": password}]
+    return json.dumps({"formFields": fields}).encode()
+
+
+def auth_api_bodies(d: Driver) -> None:
+    """Request bodies reach bastion's own API the same way through every adapter."""
+    json_headers = {"content-type": "application/json", "rid": "emailpassword"}
+    cookie_mode = json_headers | {"st-auth-mode": "cookie"}
+    up = d.send(
+        "sign up",
+        "POST",
+        "/auth/signup",
+        headers=cookie_mode,
+        content=_form("a@b.co", "pw-12345678"),
+    )
+    assert up.status_code == 200
+    assert up.json()["status"] == "OK"
+    assert len(up.headers.get_list("set-cookie")) == 2
+    wrong = d.send(
+        "sign in, wrong password",
+        "POST",
+        "/auth/signin",
+        headers=cookie_mode,
+        content=_form("a@b.co", "pw-wrong-123"),
+    )
+    assert wrong.json() == {"status": "WRONG_CREDENTIALS_ERROR"}
+    header_mode = json_headers | {"st-auth-mode": "header"}
+    signed_in = d.send(
+        "sign in",
+        "POST",
+        "/auth/signin",
+        headers=header_mode,
+        content=_form("a@b.co", "pw-12345678"),
+    )
+    assert signed_in.json()["status"] == "OK"
+    assert signed_in.headers["st-access-token"]
+    field_error = d.send(
+        "sign up, bad email", "POST", "/auth/signup", headers=json_headers, content=_form("x", "p")
+    )
+    assert field_error.json()["status"] == "FIELD_ERROR"
+    for label, content in (
+        ("not JSON", b"{not json"),
+        ("not UTF-8", b"\xff\xfe{}"),
+        ("a JSON list", b"[]"),
+        ("too large", b'{"formFields": "' + b"x" * 70_000 + b'"}'),
+    ):
+        bad = d.send(
+            f"sign in, {label}", "POST", "/auth/signin", headers=json_headers, content=content
+        )
+        assert bad.status_code == 400, label
+        assert set(bad.json()) == {"message"}, label
+    no_param = d.send("email exists, no param", "GET", "/auth/emailpassword/email/exists")
+    assert no_param.status_code == 400
+    exists = d.send("email exists", "GET", "/auth/emailpassword/email/exists?email=a%40b.co")
+    assert exists.json() == {"status": "OK", "exists": True}
+
+
 PREFLIGHT_HEADERS = {
     "origin": WEBSITE_DOMAIN,
     "access-control-request-method": "POST",
@@ -557,11 +631,13 @@ SCENARIOS: dict[str, tuple[Scenario, dict[str, Any]]] = {
         {"anti_csrf": "VIA_CUSTOM_HEADER"},
     ),
     "view-fails-after-create": (view_fails_after_create, {}),
+    "auth-api-bodies": (auth_api_bodies, {"recipes": (emailpassword.init,)}),
     "cors": (cors, {"cors": True}),
 }
 
 
 def run(start_stack: StartStack, name: str, scenario: Scenario, **options: Any) -> list[Any]:
+    options = dict(options)
     cors_enabled = options.pop("cors", False)
     stack = start_stack(name, cors=cors_enabled, **options)
     driver = Driver(stack, SESSION_HEADERS + (CORS_HEADERS if cors_enabled else []))

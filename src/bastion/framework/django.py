@@ -85,6 +85,10 @@ class DjangoRequest(BaseRequest):
         value = self.request.GET.get(name)
         return None if value is None else str(value)
 
+    def client_host(self) -> str | None:
+        remote = self.request.META.get("REMOTE_ADDR")
+        return str(remote) if remote else None
+
     async def body_bytes(self) -> bytes:
         try:
             length = int(self.request.META.get("CONTENT_LENGTH") or 0)

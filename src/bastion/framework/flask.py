@@ -79,6 +79,10 @@ class FlaskRequest(BaseRequest):
         value = self.request.args.get(name)
         return None if value is None else str(value)
 
+    def client_host(self) -> str | None:
+        remote = self.request.remote_addr
+        return str(remote) if remote else None
+
     async def body_bytes(self) -> bytes:
         if self._body is None:
             length = self.request.content_length

@@ -60,7 +60,8 @@ def start_ep(tmp_path: Path, serve: Any, serve_wsgi: Any) -> Iterator[StartEP]:
     """``start_ep(name="fastapi", verification=None, **emailpassword_options)``.
 
     ``verification`` is ``"REQUIRED"`` or ``"OPTIONAL"`` to add the email-verification recipe
-    (sharing the outbox). ``trusted_proxies`` goes to ``bastion.init``.
+    (sharing the outbox); ``extra_recipes`` are appended to the recipe list; ``trusted_proxies``
+    goes to ``bastion.init``.
     """
     made: list[bastion.Bastion] = []
     counter = itertools.count()
@@ -70,6 +71,7 @@ def start_ep(tmp_path: Path, serve: Any, serve_wsgi: Any) -> Iterator[StartEP]:
         *,
         verification: str | None = None,
         trusted_proxies: tuple[str, ...] = (),
+        extra_recipes: tuple[Any, ...] = (),
         **options: Any,
     ) -> EPStack:
         clock = ManualClock(T0_MS)
@@ -79,6 +81,7 @@ def start_ep(tmp_path: Path, serve: Any, serve_wsgi: Any) -> Iterator[StartEP]:
         recipes: list[Any] = [session.init(), emailpassword.init(**options)]
         if verification is not None:
             recipes.append(emailverification.init(verification, email_delivery=outbox))  # type: ignore[arg-type]
+        recipes.extend(extra_recipes)
         app = bastion.init(
             app_info=app_info(),
             framework="fastapi" if name == "fastapi" else name.split("-")[0],  # type: ignore[arg-type]

@@ -195,3 +195,23 @@ def test_throttling_settings_are_checked() -> None:
         SignInThrottling(lock_after=101)  # NIST SP 800-63B: at most 100
     with pytest.raises(ConfigError):
         SignInThrottling(account_attempts=0).account_limit()
+
+
+def test_per_client_limit_on_every_framework(
+    start_ep: StartEP, framework: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    stack = start_ep(framework, sign_in_throttling=SignInThrottling(client_attempts=3))
+    caplog.set_level("INFO", logger="bastion.auth")
+    with stack.client() as client:
+        for i in range(3):
+            assert sign_in(client, f"spray{i}@example.com", "Winter2025!").json() == WRONG
+        refused = sign_in(client, "spray9@example.com", "Winter2025!")
+        assert (refused.status_code, refused.json()) == (429, CLIENT_THROTTLED)
+        assert int(refused.headers["retry-after"]) == 900
+    events = [(r.getMessage(), getattr(r, "client", None)) for r in caplog.records]
+    assert events == [("sign-in failed", "127.0.0.1")] * 3 + [
+        ("sign-in refused: client throttled", "127.0.0.1")
+    ]
+    assert all(
+        "spray" not in r.getMessage() and "Winter" not in r.getMessage() for r in caplog.records
+    )

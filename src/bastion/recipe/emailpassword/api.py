@@ -6,6 +6,7 @@ validated the form fields when these run.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from bastion.email import deliver, render
@@ -26,6 +27,9 @@ from bastion.users.tokens import describe_lifetime
 __all__ = ["APIImplementation", "EMAIL_EXISTS_MESSAGE"]
 
 EMAIL_EXISTS_MESSAGE = "This email already exists. Please sign in instead."
+
+# Authentication events (ASVS 5.0 16.3.1): outcome, user id and client, never emails or secrets.
+events = logging.getLogger("bastion.auth")
 
 
 class APIImplementation(APIInterface):
@@ -63,7 +67,20 @@ class APIImplementation(APIInterface):
             email, value_of(form_fields, PASSWORD), tenant_id, user_context
         )
         if isinstance(result, WrongCredentialsError):
+            events.info(
+                "sign-in failed",
+                extra={"event": "signin", "outcome": "failure", "client": attempt.client_key},
+            )
             return {"status": "WRONG_CREDENTIALS_ERROR"}
+        events.info(
+            "sign-in succeeded",
+            extra={
+                "event": "signin",
+                "outcome": "success",
+                "user_id": result.user.id,
+                "client": attempt.client_key,
+            },
+        )
         await attempt.succeeded()
         session = await create_session_in_request(
             api_options.request, result.user.id, user_context=user_context, tenant_id=tenant_id

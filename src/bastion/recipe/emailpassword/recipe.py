@@ -74,6 +74,15 @@ class SignInAttempt:
             await self.limiter.forgive(self.client_limit, self.client_key)
 
 
+def _throttled_event(scope: str, client: str | None, *, locked: bool) -> None:
+    logging.getLogger("bastion.auth").warning(
+        "sign-in refused: %s %s",
+        scope,
+        "locked" if locked else "throttled",
+        extra={"event": "signin", "outcome": "locked" if locked else "throttled", "client": client},
+    )
+
+
 class EmailPasswordRecipe:
     """Owns the config, the (overridable) implementations and the email-password routes."""
 
@@ -116,12 +125,14 @@ class EmailPasswordRecipe:
         if client is not None:
             verdict = await self.limiter.hit(self.client_limit, client)
             if not verdict.allowed:
+                _throttled_event("client", client, locked=False)
                 raise verdict.error()
         account = email_key(email)
         verdict = await self.limiter.hit(self.account_limit, account)
         if not verdict.allowed:
             if client is not None:
                 await self.limiter.forgive(self.client_limit, client)
+            _throttled_event("account", client, locked=verdict.locked)
             raise verdict.error()
         return SignInAttempt(self.limiter, self.account_limit, account, self.client_limit, client)
 

@@ -3,6 +3,7 @@ what ``supertokens-web-js`` sends, and what it must get back (spec sections 7.2,
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -141,6 +142,8 @@ BAD_BODIES = [
     ),
     (form(email=5, password=PASSWORD), "email value must be a string"),
     (form(email="a@b.co", password=None), "email value must be a string"),
+    (form(email="\ud800@b.co", password=PASSWORD), "formFields must hold valid Unicode text"),
+    (form(email="a@b.co", password="pass\udfff word 1"), "formFields must hold valid Unicode text"),
     (
         form(email="a@b.co", password=PASSWORD, name="x", age=3),
         "Are you sending too many formFields?",
@@ -184,7 +187,12 @@ def test_every_form_field_error_of_the_spec(start_ep: StartEP, framework: str) -
     stack = start_ep(framework)
     with stack.client() as client:
         for body, message in BAD_BODIES:
-            response = client.post("/auth/signup", json=body)
+            # json.dumps escapes lone surrogates as \\udXXX, as a browser's JSON.stringify does.
+            response = client.post(
+                "/auth/signup",
+                content=json.dumps(body).encode(),
+                headers={"content-type": "application/json"},
+            )
             assert (response.status_code, response.json()) == (400, {"message": message}), body
         for body, errors in FIELD_ERRORS:
             response = client.post("/auth/signup", json=body)

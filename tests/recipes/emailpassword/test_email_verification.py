@@ -130,3 +130,24 @@ def test_is_verified_reasons_match_the_spec(
         "id": "st-ev",
         "reason": reason,
     }
+
+
+def test_a_password_reset_proves_the_mailbox(start_ep: StartEP) -> None:
+    stack = start_ep("fastapi", verification="REQUIRED")
+    with stack.client() as client:
+        user_id = sign_up(client, "proof@example.com").json()["user"]["id"]
+        client.post(
+            "/auth/user/password/reset/token",
+            json={"formFields": [{"id": "email", "value": "proof@example.com"}]},
+        )
+        (message,) = [m for m in stack.outbox.messages if m.kind == "password-reset"]
+        assert ev.is_email_verified(user_id) is False
+        done = client.post(
+            "/auth/user/password/reset",
+            json={
+                "formFields": [{"id": "password", "value": "reset and proven 1"}],
+                "token": _token(message.text),
+            },
+        )
+        assert done.json() == {"status": "OK"}
+    assert ev.is_email_verified(user_id) is True

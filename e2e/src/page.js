@@ -86,6 +86,10 @@ window.e2e = {
   attemptRefreshingSession: () => settle(Session.attemptRefreshingSession()),
   signOut: () => settle(Session.signOut()),
 
+  // The frontend's own verdict with its global validators (e.g. web-js's MFA validator, which
+  // the MultiFactorAuth recipe registers): the failures, [] when every claim is satisfied.
+  validateClaims: () => settle(Session.validateClaims()),
+
   // The frontend's own view of a boolean claim (reads the front token's payload).
   validateBooleanClaim: (id, expected) => {
     const claim = new BooleanClaim({ id, refresh: async () => {} });

@@ -1,4 +1,4 @@
-"""Fixtures for the browser tests: one Chromium per module, the page server, a ready page."""
+"""Fixtures for the browser tests: one Chromium per run, the page server, a ready page."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from tests.browser.harness import DIST_DIR, Browser, Page, build_page, require_t
 from tests.conftest import LiveServer, app_info
 
 
-@pytest.fixture(scope="module")
+# Session scope: launching Chromium costs seconds; each page gets a fresh context anyway.
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     node = require_tools()
     build_page(node)
@@ -30,7 +31,7 @@ def localhost(port: int) -> str:
     return f"http://localhost:{port}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def page_origin(browser: Browser) -> Iterator[str]:
     static = Starlette()
     static.mount("/", StaticFiles(directory=DIST_DIR, html=True))

@@ -75,7 +75,9 @@ class SignInAttempt:
 
 
 def _throttled_event(scope: str, client: str | None, *, locked: bool) -> None:
-    logging.getLogger("bastion.auth").warning(
+    # Throttling is routine (INFO); a hard lock is worth a warning.
+    logging.getLogger("bastion.auth").log(
+        logging.WARNING if locked else logging.INFO,
         "sign-in refused: %s %s",
         scope,
         "locked" if locked else "throttled",

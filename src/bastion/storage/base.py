@@ -24,6 +24,9 @@ __all__ = [
     "LoginMethodRecord",
     "MFAStore",
     "PasswordCredential",
+    "PasswordlessConsumeOutcome",
+    "PasswordlessDeviceRecord",
+    "PasswordlessStore",
     "RecoveryCodeRecord",
     "RecoveryCodeStore",
     "SessionRecord",
@@ -121,6 +124,8 @@ class LoginMethodRecord:
     time_joined_ms: int
     verified: bool
     """Whether ``email`` is verified for this login method."""
+    phone_number: str | None = None
+    """E.164 phone number (passwordless logins by SMS)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,6 +413,134 @@ class RecoveryCodeStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class PasswordlessDeviceRecord:
+    """A passwordless login attempt and its one live code; only keyed hashes are stored."""
+
+    pre_auth_session_id: str
+    """base64url(SHA-256(device id)); the device id itself is never stored."""
+    tenant_id: str
+    email: str | None
+    email_key: str | None
+    phone_number: str | None
+    purpose: Literal["signinup", "factor", "setup"]
+    """``signinup``: a first factor. ``factor``: a challenge for ``session_handle``, whose user
+    has the contact. ``setup``: adds the contact to the user of ``session_handle``."""
+    user_id: str | None
+    session_handle: str | None
+    code_id: str
+    code_hash: str
+    link_code_hash: str
+    failed_attempts: int
+    created_at_ms: int
+    code_created_at_ms: int
+    expires_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordlessConsumeOutcome:
+    """What :meth:`PasswordlessStore.consume_passwordless_code` did."""
+
+    status: Literal["OK", "INCORRECT_CODE", "EXPIRED_CODE", "RESTART", "CONTACT_TAKEN"]
+    failed_attempts: int = 0
+    """Failed attempts on the device, this one included (``INCORRECT_CODE``/``EXPIRED_CODE``)."""
+    device: PasswordlessDeviceRecord | None = None
+    user_id: str | None = None
+    """The user signed in (``signinup``) or holding the session (``factor``/``setup``)."""
+    created_login_method: bool = False
+
+
+class PasswordlessStore(Protocol):
+    """Passwordless devices (login attempts) and the users they sign in."""
+
+    async def add_passwordless_device(
+        self, device: PasswordlessDeviceRecord, *, purge_expired_before_ms: int
+    ) -> None:
+        """Store a new device, dropping devices whose code expired before the given time."""
+        ...
+
+    async def get_passwordless_device(
+        self, pre_auth_session_id: str
+    ) -> PasswordlessDeviceRecord | None: ...
+
+    async def list_passwordless_devices(
+        self,
+        *,
+        tenant_id: str,
+        email_key: str | None = None,
+        phone_number: str | None = None,
+    ) -> list[PasswordlessDeviceRecord]:
+        """Devices for one email (by key) or one phone number, oldest first."""
+        ...
+
+    async def replace_passwordless_code(
+        self,
+        pre_auth_session_id: str,
+        *,
+        code_id: str,
+        code_hash: str,
+        link_code_hash: str,
+        now_ms: int,
+        expires_at_ms: int,
+    ) -> PasswordlessDeviceRecord | None:
+        """Give the device a new code (the previous one stops working); failed attempts are
+        kept. None if the device is gone."""
+        ...
+
+    async def consume_passwordless_code(
+        self,
+        pre_auth_session_id: str,
+        *,
+        code_hash: str | None,
+        link_code_hash: str | None,
+        session_handle: str | None,
+        max_attempts: int,
+        now_ms: int,
+        new_user_id: str,
+    ) -> PasswordlessConsumeOutcome:
+        """Check a user input code (``code_hash``) or a link code, in one transaction.
+
+        The device must be bound to ``session_handle`` (None for ``signinup``), else RESTART
+        and nothing changes. A user input code counts as a failed attempt *before* it is
+        compared, so parallel guesses cannot pass ``max_attempts``; the last allowed failure
+        deletes the device (RESTART). On success the device is deleted and, by purpose: the
+        user with a passwordless login for the contact is found or created (``new_user_id``);
+        the contact is checked to still belong to the session's user; or it is added to that
+        user (CONTACT_TAKEN if another user has it). A proven email is marked verified.
+        """
+        ...
+
+    async def delete_passwordless_devices(
+        self,
+        *,
+        tenant_id: str | None = None,
+        email_key: str | None = None,
+        phone_number: str | None = None,
+        user_id: str | None = None,
+        code_id: str | None = None,
+    ) -> int:
+        """Delete the devices matching every given filter (at least one); returns how many."""
+        ...
+
+    async def get_or_create_passwordless_user(
+        self,
+        *,
+        tenant_id: str,
+        email: str | None,
+        email_key: str | None,
+        phone_number: str | None,
+        new_user_id: str,
+        now_ms: int,
+    ) -> tuple[UserRecord, bool]:
+        """The user with a passwordless login for this email or phone number, created (with
+        ``new_user_id``) if there is none; and whether it was created."""
+        ...
+
+    async def list_users_by_phone_number(
+        self, phone_number: str, *, tenant_id: str
+    ) -> list[UserRecord]: ...
+
+
 class Store(
     SessionStore,
     KeyStore,
@@ -418,6 +551,7 @@ class Store(
     TOTPStore,
     MFAStore,
     RecoveryCodeStore,
+    PasswordlessStore,
     Protocol,
 ):
     """Everything bastion keeps."""

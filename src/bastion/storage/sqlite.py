@@ -20,6 +20,7 @@ from bastion.core.keys import SigningKey
 from bastion.core.payload import merge_payload
 from bastion.storage.base import SessionRecord
 from bastion.storage.sqlite_mfa import SQLiteMFAMixin
+from bastion.storage.sqlite_passwordless import SQLitePasswordlessMixin
 from bastion.storage.sqlite_users import SQLiteUserStoreMixin
 
 __all__ = ["SQLiteStore"]
@@ -39,7 +40,7 @@ def _migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class SQLiteStore(SQLiteUserStoreMixin, SQLiteMFAMixin):
+class SQLiteStore(SQLiteUserStoreMixin, SQLiteMFAMixin, SQLitePasswordlessMixin):
     """A :class:`~bastion.storage.base.Store` on one SQLite file."""
 
     def __init__(self, path: str, *, busy_timeout_ms: int = 5000) -> None:

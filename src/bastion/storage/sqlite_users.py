@@ -60,15 +60,15 @@ class SQLiteUserStoreMixin:
         sql = (
             "SELECT lm.user_id, lm.recipe_id, lm.recipe_user_id, lm.tenant_id, lm.email, "  # noqa: S608
             "lm.time_joined_ms, EXISTS (SELECT 1 FROM verified_emails v "
-            "WHERE v.recipe_user_id = lm.recipe_user_id AND v.email_key = lm.email_key) "
-            f"FROM login_methods lm WHERE lm.user_id IN ({marks}) "
+            "WHERE v.recipe_user_id = lm.recipe_user_id AND v.email_key = lm.email_key), "
+            f"lm.phone_number FROM login_methods lm WHERE lm.user_id IN ({marks}) "
             "ORDER BY lm.time_joined_ms, lm.recipe_user_id"
         )
         rows = conn.execute(sql, user_ids)
-        for user_id, recipe_id, recipe_user_id, tenant_id, email, time_joined, verified in rows:
+        for user_id, recipe_id, recipe_user_id, tenant_id, email, at, verified, phone in rows:
             methods[user_id].append(
                 LoginMethodRecord(
-                    recipe_id, recipe_user_id, tenant_id, email, time_joined, bool(verified)
+                    recipe_id, recipe_user_id, tenant_id, email, at, bool(verified), phone
                 )
             )
         return [

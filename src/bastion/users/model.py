@@ -22,6 +22,8 @@ class LoginMethod:
     verified: bool
     """Whether ``email`` is verified."""
     email: str | None = None
+    phone_number: str | None = None
+    """E.164, for passwordless logins by SMS."""
 
     @classmethod
     def from_record(cls, record: LoginMethodRecord) -> LoginMethod:
@@ -32,6 +34,7 @@ class LoginMethod:
             time_joined=record.time_joined_ms,
             verified=record.verified,
             email=record.email,
+            phone_number=record.phone_number,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -44,6 +47,8 @@ class LoginMethod:
         }
         if self.email is not None:
             body["email"] = self.email
+        if self.phone_number is not None:
+            body["phoneNumber"] = self.phone_number
         return body
 
 
@@ -75,6 +80,15 @@ class User:
         return found
 
     @property
+    def phone_numbers(self) -> list[str]:
+        """Distinct phone numbers of the login methods, oldest first."""
+        found: list[str] = []
+        for method in self.login_methods:
+            if method.phone_number is not None and method.phone_number not in found:
+                found.append(method.phone_number)
+        return found
+
+    @property
     def tenant_ids(self) -> list[str]:
         found: list[str] = []
         for method in self.login_methods:
@@ -88,7 +102,7 @@ class User:
             "isPrimaryUser": self.is_primary_user,
             "tenantIds": self.tenant_ids,
             "emails": self.emails,
-            "phoneNumbers": [],
+            "phoneNumbers": self.phone_numbers,
             "thirdParty": [],
             "webauthn": {"credentialIds": []},
             "loginMethods": [m.to_json() for m in self.login_methods],

@@ -198,10 +198,10 @@ def test_console_backend_prints_links_only_in_development() -> None:
 
 def test_templates_are_package_data() -> None:
     folder = resources.files("bastion.templates").joinpath("email")
-    names = sorted(entry.name for entry in folder.iterdir())
-    assert names == [
+    names = {entry.name for entry in folder.iterdir()}
+    assert {
         "email-verification.html",
         "email-verification.txt",
         "password-reset.html",
         "password-reset.txt",
-    ]
+    } <= names

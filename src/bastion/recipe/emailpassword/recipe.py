@@ -13,7 +13,7 @@ from bastion.errors import BadInputError
 from bastion.http.responses import json_response
 from bastion.http.router import ApiRoute
 from bastion.http.types import BaseRequest, HttpResponse
-from bastion.ratelimit import Limit, RateLimiter, client_address
+from bastion.ratelimit import Limit, RateLimiter, client_address, counter_key
 from bastion.recipe.emailpassword.api import APIImplementation
 from bastion.recipe.emailpassword.config import EmailPasswordConfig, InputOverrideConfig
 from bastion.recipe.emailpassword.forms import (
@@ -74,14 +74,22 @@ class SignInAttempt:
             await self.limiter.forgive(self.client_limit, self.client_key)
 
 
-def _throttled_event(scope: str, client: str | None, *, locked: bool) -> None:
-    # Throttling is routine (INFO); a hard lock is worth a warning.
+def _throttled_event(
+    scope: str, client: str | None, *, locked: bool, account: str | None = None
+) -> None:
+    # Throttling is routine (INFO); a hard lock is worth a warning. The account appears only as
+    # its counter key (a SHA-256 of the normalised email), never as the email itself.
     logging.getLogger("bastion.auth").log(
         logging.WARNING if locked else logging.INFO,
         "sign-in refused: %s %s",
         scope,
         "locked" if locked else "throttled",
-        extra={"event": "signin", "outcome": "locked" if locked else "throttled", "client": client},
+        extra={
+            "event": "signin",
+            "outcome": "locked" if locked else "throttled",
+            "client": client,
+            "account": None if account is None else counter_key(account),
+        },
     )
 
 
@@ -134,7 +142,7 @@ class EmailPasswordRecipe:
         if not verdict.allowed:
             if client is not None:
                 await self.limiter.forgive(self.client_limit, client)
-            _throttled_event("account", client, locked=verdict.locked)
+            _throttled_event("account", client, locked=verdict.locked, account=account)
             raise verdict.error()
         return SignInAttempt(self.limiter, self.account_limit, account, self.client_limit, client)
 

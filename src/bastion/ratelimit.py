@@ -140,23 +140,6 @@ def _parse_ip(value: str) -> IPAddress | None:
     return address
 
 
-def _peer(request: BaseRequest) -> str | None:
-    host = request.client_host()
-    if host is not None:
-        return host
-    # Adapters that do not report the peer yet: ask the framework's own request.
-    original = request.original
-    remote = getattr(original, "remote_addr", None)  # Flask / Werkzeug
-    if isinstance(remote, str) and remote:
-        return remote
-    meta = getattr(original, "META", None)  # Django
-    if isinstance(meta, dict):
-        remote = meta.get("REMOTE_ADDR")
-        if isinstance(remote, str) and remote:
-            return remote
-    return None
-
-
 def _trusted(address: IPAddress, proxies: Sequence[IPNetwork]) -> bool:
     return any(address.version == net.version and address in net for net in proxies)
 
@@ -175,7 +158,7 @@ def client_address(request: BaseRequest, trusted_proxies: Sequence[IPNetwork] = 
     entry that is not a trusted proxy is the client. A malformed entry stops the walk at the
     last trusted hop, so made-up values can never pick the key.
     """
-    peer = _peer(request)
+    peer = request.client_host()
     if peer is None:
         return None
     address = _parse_ip(peer)

@@ -4,6 +4,8 @@ Sessions, session claims and multi-factor auth, wire-compatible with the SuperTo
 SDKs. Start with :func:`init`.
 """
 
+import logging
+
 from bastion.app import Bastion, init
 from bastion.appinfo import InputAppInfo
 from bastion.clock import Clock, ManualClock, SystemClock
@@ -19,6 +21,9 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+# A library leaves logging output to the app (no "No handlers could be found" noise).
+logging.getLogger("bastion").addHandler(logging.NullHandler())
 
 
 def get_all_cors_headers() -> list[str]:

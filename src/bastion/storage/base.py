@@ -394,6 +394,11 @@ class MFAStore(Protocol):
 
     async def list_required_factors(self, scope: str, subject: str) -> list[str]: ...
 
+    async def delete_mfa_data(self, user_id: str) -> None:
+        """Remove the user's TOTP devices, recovery codes, attempt counter and required
+        factors, in one transaction (the user is being deleted)."""
+        ...
+
 
 class RecoveryCodeStore(Protocol):
     """Recovery codes, kept as salted slow hashes."""

@@ -197,6 +197,16 @@ class SQLiteMFAMixin:
         )
         return [r[0] for r in rows]
 
+    async def delete_mfa_data(self, user_id: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM totp_devices WHERE user_id = ?", (user_id,))
+            conn.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
+            conn.execute("DELETE FROM mfa_attempts WHERE user_id = ?", (user_id,))
+            conn.execute(
+                "DELETE FROM mfa_required_factors WHERE scope = 'user' AND subject = ?",
+                (user_id,),
+            )
+
     # -- recovery codes -----------------------------------------------------------------------
 
     async def replace_recovery_codes(self, user_id: str, codes: list[RecoveryCodeRecord]) -> None:

@@ -110,6 +110,10 @@ class MultiFactorAuthRecipe:
                     factor,
                 )
 
+    async def delete_user_data(self, user_id: str, user_context: dict[str, Any]) -> None:
+        """Called by ``delete_user``: TOTP devices, recovery codes, counters, required factors."""
+        await self.app.store.delete_mfa_data(user_id)
+
     def routes(self) -> list[ApiRoute]:
         from bastion.recipe.multifactorauth.api import routes
 

@@ -30,6 +30,8 @@ SESSION_HEADERS = [
     "anti-csrf",
     "access-control-expose-headers",
     "content-type",
+    "www-authenticate",
+    "cache-control",
 ]
 CORS_HEADERS = [
     "access-control-allow-origin",
@@ -480,6 +482,18 @@ def anti_csrf_via_custom_header(d: Driver) -> None:
     assert s.call("POST", "/second-factor", label="POST with rid").status_code == 200
 
 
+def discovery(d: Driver) -> None:
+    """JWKS and OpenID discovery: every stack starts from the same keys, so bodies are equal."""
+    jwks = d.send("jwks", "GET", "/auth/jwt/jwks.json")
+    assert jwks.status_code == 200
+    assert [k["kid"][:2] for k in jwks.json()["keys"]] == ["d-"]
+    assert jwks.headers["cache-control"].startswith("max-age=")
+    openid = d.send("openid configuration", "GET", "/auth/.well-known/openid-configuration")
+    assert openid.json()["jwks_uri"] == "http://127.0.0.1:8000/auth/jwt/jwks.json"
+    trailing = d.send("jwks, trailing slash", "GET", "/auth/jwt/jwks.json/")
+    assert trailing.status_code == 200
+
+
 def view_fails_after_create(d: Driver) -> None:
     """An unhandled exception: the framework's 500, without the session's new tokens."""
     for mode in ("cookie", "header"):
@@ -630,6 +644,7 @@ SCENARIOS: dict[str, tuple[Scenario, dict[str, Any]]] = {
         anti_csrf_via_custom_header,
         {"anti_csrf": "VIA_CUSTOM_HEADER"},
     ),
+    "discovery": (discovery, {}),
     "view-fails-after-create": (view_fails_after_create, {}),
     "auth-api-bodies": (auth_api_bodies, {"recipes": (emailpassword.init,)}),
     "cors": (cors, {"cors": True}),

@@ -211,3 +211,15 @@ def test_duplicate_cookies_with_older_domain_clear_the_old_ones(configured_serve
         cleared = response.headers.get_list("set-cookie")
         assert len(cleared) == 2
         assert all("Domain=example.com" in c and "Expires=Thu, 01 Jan 1970" in c for c in cleared)
+
+
+def test_refresh_cookie_expiry_slides_with_the_session(server: Any, clock: ManualClock) -> None:
+    from email.utils import parsedate_to_datetime
+
+    with SessionClient(server.url, "cookie") as client:
+        client.post("/create")
+        clock.advance(24 * 3600)
+        response = client.refresh()
+        line = next(c for c in response.headers.get_list("set-cookie") if c.startswith("sRefresh"))
+        expires = parsedate_to_datetime(line.split("Expires=")[1].split(";")[0])
+        assert int(expires.timestamp() * 1000) == (clock.now_ms() // 1000 + 100 * 24 * 3600) * 1000

@@ -137,3 +137,19 @@ def test_memory_database_is_shared_by_threads() -> None:
 def test_bad_urls_are_config_errors(url: str) -> None:
     with pytest.raises(ConfigError):
         open_store(url)
+
+
+def test_short_lived_threads_do_not_leak_connections(store: SQLiteStore) -> None:
+    import gc
+
+    from bastion.storage.sqlite import MAX_IDLE_CONNECTIONS
+
+    run_sync(store.create_session(record()))
+    for _ in range(60):
+        thread = threading.Thread(target=lambda: run_sync(store.get_session("h1")))
+        thread.start()
+        thread.join()
+        del thread
+        gc.collect()
+    # One connection per thread alive at a time, handed on when the thread ends.
+    assert store.open_connections() <= MAX_IDLE_CONNECTIONS + 1

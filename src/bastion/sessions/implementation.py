@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import uuid
 from typing import Any, NamedTuple
@@ -258,7 +259,7 @@ class SessionRecipeImplementation(RecipeInterface):
                 expires_at_ms=expires,
             )
             if swapped:
-                return record
+                return dataclasses.replace(record, expires_at_ms=expires)
         raise StorageError("refresh token rotation kept losing to concurrent writers")
 
     # -- payload and claims --------------------------------------------------------------------

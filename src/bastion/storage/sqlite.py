@@ -11,6 +11,7 @@ import json
 import sqlite3
 import threading
 import uuid
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib import resources
@@ -24,6 +25,8 @@ from bastion.storage.sqlite_passwordless import SQLitePasswordlessMixin
 from bastion.storage.sqlite_users import SQLiteUserStoreMixin
 
 __all__ = ["SQLiteStore"]
+
+MAX_IDLE_CONNECTIONS = 8
 
 _SESSION_COLUMNS = (
     "handle, user_id, recipe_user_id, tenant_id, access_payload, session_data, current_hash2, "
@@ -55,30 +58,61 @@ class SQLiteStore(SQLiteUserStoreMixin, SQLiteMFAMixin, SQLitePasswordlessMixin)
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
+        self._idle: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        self._closed = False
         self._migrate()
 
     # -- connections and transactions ---------------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:
+        """This thread's connection: kept while the thread lives, then handed to the next one.
+
+        Threads that live for one request (asgiref runs async views that way) would otherwise
+        open a connection each and never close it.
+        """
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(
-                self._target,
-                uri=self._memory_anchor is not None,
-                isolation_level=None,
-                check_same_thread=False,
-                timeout=self._busy_timeout_ms / 1000,
-            )
-            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-            if self._memory_anchor is None:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            self._local.conn = conn
             with self._all_lock:
-                self._all.append(conn)
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                conn = self._open()
+            self._local.conn = conn
+            weakref.finalize(threading.current_thread(), self._release, conn)
         return conn
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self._target,
+            uri=self._memory_anchor is not None,
+            isolation_level=None,
+            check_same_thread=False,  # a connection moves to another thread once its own ends
+            timeout=self._busy_timeout_ms / 1000,
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        if self._memory_anchor is None:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        with self._all_lock:
+            self._all.append(conn)
+        return conn
+
+    def _release(self, conn: sqlite3.Connection) -> None:
+        """The thread that owned ``conn`` is gone: keep it for another thread, or close it."""
+        with self._all_lock:
+            if self._closed or conn not in self._all:
+                return
+            if len(self._idle) < MAX_IDLE_CONNECTIONS:
+                self._idle.append(conn)
+                return
+            self._all.remove(conn)
+        conn.close()
+
+    def open_connections(self) -> int:
+        """How many connections this store holds (for tests and monitoring)."""
+        with self._all_lock:
+            return len(self._all)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -106,9 +140,11 @@ class SQLiteStore(SQLiteUserStoreMixin, SQLiteMFAMixin, SQLitePasswordlessMixin)
 
     def close(self) -> None:
         with self._all_lock:
+            self._closed = True
             for conn in self._all:
                 conn.close()
             self._all.clear()
+            self._idle.clear()
         self._local = threading.local()
         if self._memory_anchor is not None:
             self._memory_anchor.close()

@@ -340,3 +340,17 @@ def test_mfa_info_lists_the_passwordless_factors(start_pl: StartPL) -> None:
         assert client.get(
             "/auth/passwordless/email/exists", params={"email": EMAIL}, headers=FDI
         ).json()["exists"]
+
+
+def test_a_session_of_a_user_bastion_does_not_keep_gets_no_code(start_pl: StartPL) -> None:
+    """Apps may create sessions for users of their own; such a user has no address here."""
+    stack = start_pl(mfa=multifactorauth.init())
+    with stack.client() as client:
+        assert client.post("/create?user=app-user-7").status_code == 200
+        refused = create_code(client, email=EMAIL, **LINK)
+        assert refused.status_code == 200
+        assert refused.json()["status"] == "SIGN_IN_UP_NOT_ALLOWED"
+        assert stack.outbox.messages == []
+        # Without the flag it is simply a sign-in.
+        body = sign_in_with_code(stack, client, EMAIL)
+        assert client.get("/whoami").json()["user"] == body["user"]["id"]

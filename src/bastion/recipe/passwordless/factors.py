@@ -67,6 +67,10 @@ NOT_ON_FILE = (
     "of the signed-in account."
 )
 TAKEN = "Cannot add this email address or phone number: it belongs to another account."
+UNKNOWN_USER = (
+    "Cannot send a code: the signed-in user has no account here with an email address or "
+    "phone number."
+)
 NO_SETUP_WITHOUT_MFA = (
     "Cannot add an email address or phone number here without multi-factor auth enabled."
 )
@@ -232,7 +236,7 @@ async def _for_session(
 ) -> CodePlan | NotAllowed:
     """Rule 2: the session's user asked for a code (``shouldTryLinkingWithSessionUser``)."""
     if user is None:
-        raise UnauthorisedError("Session user not found", clear_tokens=False)
+        return NotAllowed(UNKNOWN_USER)  # a user the app keeps itself: no address on file
     handle = session.get_handle()
     on_file = contact_on_file(user, contact)
     if on_file is not None:

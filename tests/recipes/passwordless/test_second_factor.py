@@ -354,3 +354,17 @@ def test_a_session_of_a_user_bastion_does_not_keep_gets_no_code(start_pl: StartP
         # Without the flag it is simply a sign-in.
         body = sign_in_with_code(stack, client, EMAIL)
         assert client.get("/whoami").json()["user"] == body["user"]["id"]
+
+
+def test_a_code_survives_a_refresh_of_its_session(start_pl: StartPL) -> None:
+    stack = start_pl(with_emailpassword=True, mfa=required_otp_email())
+    with stack.client("header") as client:
+        ep_sign_up(client)
+        started = create_code(client, email=EMAIL, **LINK).json()
+        before = client.access_token
+        stack.clock.advance(300)
+        assert client.refresh().status_code == 200
+        assert client.access_token != before
+        body = consume(client, started, stack.code_for(EMAIL), **LINK).json()
+        assert body["status"] == "OK"
+        assert client.get("/verify").status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -283,13 +284,7 @@ class RecipeImplementation(RecipeInterface):
             else f"Your {app_name} sign-in link"
         )
         rendered = render(template, to=message.contact.address, subject=subject, **values)
-        return EmailMessage(
-            to=rendered.to,
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            kind="passwordless-login",
-        )
+        return dataclasses.replace(rendered, kind="passwordless-login")
 
     async def build_login_sms(
         self, message: LoginMessage, user_context: dict[str, Any]

@@ -55,6 +55,7 @@ def init_app(db_url: str, clock: ManualClock) -> Iterator[InitApp]:
         framework: str = "fastapi",
         use_clock: bool = True,
         info: bastion.InputAppInfo | None = None,
+        app_options: dict[str, Any] | None = None,
         **session_settings: Any,
     ) -> bastion.Bastion:
         recipes = recipe_list if recipe_list is not None else [session.init(**session_settings)]
@@ -64,6 +65,7 @@ def init_app(db_url: str, clock: ManualClock) -> Iterator[InitApp]:
             recipe_list=recipes,
             database_url=db_url,
             clock=clock if use_clock else None,
+            **(app_options or {}),
         )
         made.append(app)
         return app

@@ -10,6 +10,8 @@ from bastion.appinfo import AppInfo, InputAppInfo
 from bastion.clock import Clock, SystemClock
 from bastion.errors import ConfigError
 from bastion.http.router import ApiRoute
+from bastion.http.types import BaseRequest
+from bastion.ratelimit import Limit, RateLimiter, client_address
 from bastion.runtime import set_current_app
 from bastion.storage import Store, open_store
 
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_DATABASE_URL", "Bastion", "RecipeInit", "init"]
 
 DEFAULT_DATABASE_URL = "sqlite:///bastion.db"
+DEFAULT_API_REQUESTS_PER_MINUTE = 300
 Framework = Literal["fastapi", "flask", "django"]
 Mode = Literal["asgi", "wsgi"]
 
@@ -52,6 +55,7 @@ class Bastion:
         store: Store | None = None,
         trusted_proxies: Sequence[str] = (),
         encryption_keys: Sequence[str | bytes] | None = None,
+        api_requests_per_minute: int | None = DEFAULT_API_REQUESTS_PER_MINUTE,
     ) -> None:
         if framework not in ("fastapi", "flask", "django"):
             raise ConfigError("framework must be 'fastapi', 'flask' or 'django'")
@@ -68,6 +72,11 @@ class Bastion:
             raise ConfigError("encryption_keys must be a list of keys (the first one encrypts)")
         self.encryption_keys: tuple[str | bytes, ...] = tuple(encryption_keys or ())
         """Keys for secrets at rest (:mod:`bastion.core.crypto`), the encrypting key first."""
+        if api_requests_per_minute is not None and api_requests_per_minute < 1:
+            raise ConfigError("api_requests_per_minute must be at least 1 (or None for no limit)")
+        self.api_requests_per_minute = api_requests_per_minute
+        """Per client address and endpoint, for every ``/auth`` route (None: no generic limit)."""
+        self.limiter = RateLimiter(self.store, self.clock)
         self.recipes: dict[str, Any] = {}
 
         from bastion.recipe.session.recipe import session_init
@@ -90,6 +99,18 @@ class Bastion:
                 on_app_ready()
         self.routes: list[ApiRoute] = [r for rec in self.recipes.values() for r in rec.routes()]
 
+    async def check_api_rate_limit(self, request: BaseRequest, endpoint: str) -> None:
+        """Count one request to ``endpoint`` from the request's client; 429 past the limit."""
+        if self.api_requests_per_minute is None:
+            return
+        limit = Limit(
+            name=f"api {endpoint}", max_attempts=self.api_requests_per_minute, window_s=60
+        )
+        client = client_address(request, self.trusted_proxies) or "unknown"
+        verdict = await self.limiter.hit(limit, client)
+        if not verdict.allowed:
+            raise verdict.error()
+
     def close(self) -> None:
         """Release storage connections."""
         self.store.close()
@@ -109,6 +130,7 @@ def init(
     debug: bool | None = None,
     trusted_proxies: Sequence[str] = (),
     encryption_keys: Sequence[str | bytes] | None = None,
+    api_requests_per_minute: int | None = DEFAULT_API_REQUESTS_PER_MINUTE,
 ) -> Bastion:
     """Configure bastion for this process and return the app.
 
@@ -132,6 +154,9 @@ def init(
             in the database, such as TOTP seeds. The first one encrypts, all of them decrypt,
             so a new key goes first and old ones stay until re-encryption has run. Without
             any, a key is generated and stored in the database itself (and a warning logged).
+        api_requests_per_minute: how many requests one client address may send to each
+            ``/auth`` endpoint per minute (429 beyond). Endpoints with a tighter limit of their
+            own (sign-in per account, TOTP per user) keep it too. None removes the generic one.
 
     Calling ``init`` again replaces the current app (and closes the previous one's storage).
     """
@@ -151,6 +176,7 @@ def init(
         store=store,
         trusted_proxies=trusted_proxies,
         encryption_keys=encryption_keys,
+        api_requests_per_minute=api_requests_per_minute,
     )
     previous = runtime._current
     set_current_app(app)

@@ -27,6 +27,9 @@ class ApiRoute:
     recipe_id: str
     handler: ApiHandler
     disabled: Callable[[], bool] = lambda: False
+    own_rate_limit: bool = False
+    """The recipe limits this route more tightly itself (per user, with a hard lock), so the
+    generic per-client limit is skipped."""
 
 
 def _relative_path(app: Bastion, path: str) -> str | None:
@@ -56,6 +59,8 @@ async def handle_api_request(app: Bastion, request: BaseRequest) -> HttpResponse
     if route is None:
         return None
     try:
+        if not route.own_rate_limit:
+            await app.check_api_rate_limit(request, f"{route.method} {route.path}")
         return await route.handler(request)
     except BastionError as error:
         answered = await error_response(

@@ -116,5 +116,6 @@ def routes(recipe: MultiFactorAuthRecipe) -> list[ApiRoute]:
             RECIPE_ID,
             code_verify,
             lambda: apis.disable_recovery_code_verify_post,
+            own_rate_limit=True,
         ),
     ]

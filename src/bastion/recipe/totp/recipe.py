@@ -139,6 +139,7 @@ class TOTPRecipe:
                 RECIPE_ID,
                 self._verify_device,
                 lambda: apis.disable_verify_device_post,
+                own_rate_limit=True,
             ),
             ApiRoute(
                 "POST",
@@ -146,6 +147,7 @@ class TOTPRecipe:
                 RECIPE_ID,
                 self._verify,
                 lambda: apis.disable_verify_totp_post,
+                own_rate_limit=True,
             ),
         ]
 

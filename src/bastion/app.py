@@ -78,7 +78,14 @@ class Bastion:
         """Per client address and endpoint, for every ``/auth`` route (None: no generic limit)."""
         self.limiter = RateLimiter(self.store, self.clock)
         self.recipes: dict[str, Any] = {}
+        try:
+            self._build_recipes(recipe_list)
+        except BaseException:
+            if store is None:
+                self.store.close()  # ours: do not leave its connections open
+            raise
 
+    def _build_recipes(self, recipe_list: Sequence[RecipeInit]) -> None:
         from bastion.recipe.session.recipe import session_init
 
         inits = list(recipe_list)

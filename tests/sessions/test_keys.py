@@ -100,3 +100,32 @@ def test_two_processes_rotating_at_once_agree_on_the_key(init_app: Any, clock: M
     assert keys[0].kid == keys[1].kid
     assert len(run_sync(store.list_signing_keys())) == 2
     assert current_app() is app
+
+
+def test_private_keys_are_sealed_at_rest_with_encryption_keys(
+    init_app: Any, serve: Any, db_url: str
+) -> None:
+    import sqlite3
+
+    import pytest
+
+    from bastion.core.crypto import generate_key
+    from bastion.errors import ConfigError
+    from tests.apps import session_app
+
+    key = generate_key()
+    init_app(app_options={"encryption_keys": [key]})
+    server = serve(session_app.build())
+    with SessionClient(server.url, "header") as client:
+        client.post("/create")
+        with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
+            stored = [row[0] for row in conn.execute("SELECT private_pem FROM signing_keys")]
+        assert stored
+        assert all(bytes(p).startswith(b"bx1.") and b"PRIVATE KEY" not in bytes(p) for p in stored)
+        assert client.get("/verify").status_code == 200
+        # Without the key the app refuses to start rather than mint with a key it cannot read.
+        with pytest.raises(ConfigError, match="encrypted"):
+            init_app()
+        init_app(app_options={"encryption_keys": [generate_key(), key]})  # rotated ring
+        assert client.get("/verify").status_code == 200
+        assert client.refresh().status_code == 200

@@ -7,15 +7,19 @@ plan and, when a new key is due, creates it and lets storage settle races betwee
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from bastion.clock import Clock
+from bastion.core.crypto import PREFIX, DecryptionError, SecretBox
 from bastion.core.keys import PUBLISH_AHEAD_MS, SigningKey, generate_signing_key, plan_rotation
+from bastion.errors import ConfigError
 from bastion.storage.base import KeyStore
 
 __all__ = ["KeyRing"]
 
 RELOAD_COOLDOWN_MS = 500
+SEALED_PREFIX = PREFIX.encode("ascii") + b"."
 
 
 class KeyRing:
@@ -29,8 +33,10 @@ class KeyRing:
         dynamic: bool,
         interval_s: int,
         access_validity_s: int,
+        box: SecretBox | None = None,
     ) -> None:
         self._store = store
+        self._box = box
         self._clock = clock
         self._dynamic = dynamic
         self._interval_ms = interval_s * 1000
@@ -40,8 +46,28 @@ class KeyRing:
 
     async def _reload(self) -> None:
         keys = await self._store.list_signing_keys()
-        self._keys = {k.kid: k for k in keys}
+        self._keys = {k.kid: self._opened(k) for k in keys}
         self._loaded_at_ms = self._clock.now_ms()
+
+    def _sealed(self, key: SigningKey) -> SigningKey:
+        """``key`` as stored: its private half sealed when encryption keys are configured."""
+        if self._box is None:
+            return key
+        sealed = self._box.seal(key.private_pem, key.kid.encode())
+        return dataclasses.replace(key, private_pem=sealed.encode("ascii"))
+
+    def _opened(self, key: SigningKey) -> SigningKey:
+        if not key.private_pem.startswith(SEALED_PREFIX):
+            return key  # stored before encryption keys were configured
+        if self._box is None:
+            raise ConfigError(
+                "the signing keys are encrypted: pass the same encryption_keys to bastion.init"
+            )
+        try:
+            pem = self._box.open(key.private_pem.decode("ascii"), key.kid.encode())
+        except DecryptionError as exc:
+            raise ConfigError(f"cannot decrypt signing key {key.kid}: {exc}") from exc
+        return dataclasses.replace(key, private_pem=pem)
 
     async def signing_key(self) -> SigningKey:
         """The key to sign with now, creating (and publishing) keys as the schedule requires."""
@@ -58,7 +84,9 @@ class KeyRing:
                     access_validity_ms=self._access_validity_ms,
                 )
                 slot = str(key.sign_from_ms) if self._dynamic else "static"
-                await self._store.add_signing_key(key, slot=slot, expired=list(plan.expired))
+                await self._store.add_signing_key(
+                    self._sealed(key), slot=slot, expired=list(plan.expired)
+                )
                 await self._reload()
                 plan = plan_rotation(list(self._keys.values()), dynamic=self._dynamic, now_ms=now)
         if plan.signing is None:  # pragma: no cover - a created key always signs now

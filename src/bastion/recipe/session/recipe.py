@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from bastion.bridge import run_sync
+from bastion.core.crypto import SecretBox
 from bastion.core.refresh_tokens import RefreshTokenCodec
 from bastion.errors import ConfigError
 from bastion.http.responses import ErrorHandlers, json_response
@@ -69,6 +70,8 @@ class SessionRecipe:
             dynamic=self.config.use_dynamic_access_token_signing_key,
             interval_s=self.config.signing_key_update_interval,
             access_validity_s=self.config.access_token_validity,
+            # Private keys are sealed at rest when the app has encryption keys.
+            box=SecretBox(app.encryption_keys) if app.encryption_keys else None,
         )
         import secrets
 

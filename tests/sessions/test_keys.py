@@ -129,3 +129,21 @@ def test_private_keys_are_sealed_at_rest_with_encryption_keys(
         init_app(app_options={"encryption_keys": [generate_key(), key]})  # rotated ring
         assert client.get("/verify").status_code == 200
         assert client.refresh().status_code == 200
+
+
+def test_signing_keys_follow_encryption_key_rotation(init_app: Any, db_url: str) -> None:
+    import sqlite3
+
+    from bastion.core.crypto import SecretBox, generate_key
+
+    old, new = generate_key(), generate_key()
+    init_app()  # keys created before any encryption key: stored plain
+    init_app(app_options={"encryption_keys": [old]})  # sealed at start-up
+    init_app(app_options={"encryption_keys": [new, old]})  # re-sealed under the new key
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
+        stored = [
+            bytes(r[0]).decode() for r in conn.execute("SELECT private_pem FROM signing_keys")
+        ]
+    assert stored
+    assert not any(SecretBox([new]).needs_reseal(s) for s in stored)
+    init_app(app_options={"encryption_keys": [new]})  # the old key can go

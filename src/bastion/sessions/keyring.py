@@ -46,8 +46,21 @@ class KeyRing:
 
     async def _reload(self) -> None:
         keys = await self._store.list_signing_keys()
-        self._keys = {k.kid: self._opened(k) for k in keys}
+        opened = {k.kid: self._opened(k) for k in keys}
+        if self._box is not None:
+            # Seal what an older encryption key (or none) left behind under the current one.
+            for stored in keys:
+                if self._box_is_behind(self._box, stored.private_pem):
+                    resealed = self._sealed(opened[stored.kid]).private_pem
+                    await self._store.update_signing_key_material(stored.kid, resealed)
+        self._keys = opened
         self._loaded_at_ms = self._clock.now_ms()
+
+    @staticmethod
+    def _box_is_behind(box: SecretBox, private_pem: bytes) -> bool:
+        if not private_pem.startswith(SEALED_PREFIX):
+            return True
+        return box.needs_reseal(private_pem.decode("ascii"))
 
     def _sealed(self, key: SigningKey) -> SigningKey:
         """``key`` as stored: its private half sealed when encryption keys are configured."""

@@ -108,6 +108,10 @@ class KeyStore(Protocol):
         """Insert ``key`` unless ``slot`` is taken (another process won), and drop ``expired``."""
         ...
 
+    async def update_signing_key_material(self, kid: str, private_pem: bytes) -> None:
+        """Replace the stored private half of ``kid`` (re-sealed under a new encryption key)."""
+        ...
+
     async def get_or_create_secret(self, name: str, candidate: bytes) -> bytes:
         """Return the secret called ``name``, storing ``candidate`` first if there is none."""
         ...

@@ -280,6 +280,12 @@ class SQLiteStore(SQLiteUserStoreMixin, SQLiteMFAMixin, SQLitePasswordlessMixin)
             )
             conn.executemany("DELETE FROM signing_keys WHERE kid = ?", [(k,) for k in expired])
 
+    async def update_signing_key_material(self, kid: str, private_pem: bytes) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE signing_keys SET private_pem = ? WHERE kid = ?", (private_pem, kid)
+            )
+
     async def get_or_create_secret(self, name: str, candidate: bytes) -> bytes:
         with self._write() as conn:
             conn.execute(

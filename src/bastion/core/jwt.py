@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -111,23 +112,33 @@ def split_token(raw: str) -> TokenParts:
     parts = raw.split(".")
     if len(parts) != 3:
         raise TokenFormatError("not a compact JWS")
-    header = _json_object(parts[0], strict=True)
-    if (
-        header.get("alg") != "RS256"
-        or header.get("typ") != "JWT"
-        or header.get("version") != TOKEN_VERSION
-        or not isinstance(header.get("kid"), str)
-        or "crit" in header
-    ):
-        raise TokenFormatError("header does not match our access token structure")
+    kid = _kid_of_header(parts[0])
     try:
         # The signature is the one segment not covered by the signature: insist on one spelling.
         signature = b64url_decode(parts[2])
     except ValueError as exc:
         raise TokenFormatError("bad signature encoding") from exc
-    return TokenParts(
-        raw, header["kid"], (parts[0] + "." + parts[1]).encode("ascii"), parts[1], signature
-    )
+    return TokenParts(raw, kid, (parts[0] + "." + parts[1]).encode("ascii"), parts[1], signature)
+
+
+@functools.lru_cache(maxsize=64)
+def _kid_of_header(segment: str) -> str:
+    """The ``kid`` of an access-token header segment, or :class:`TokenFormatError`.
+
+    Every token signed with one key has the same header text, so the few live ones are cached
+    (failures are not: an exception is never cached).
+    """
+    header = _json_object(segment, strict=True)
+    kid = header.get("kid")
+    if (
+        header.get("alg") != "RS256"
+        or header.get("typ") != "JWT"
+        or header.get("version") != TOKEN_VERSION
+        or not isinstance(kid, str)
+        or "crit" in header
+    ):
+        raise TokenFormatError("header does not match our access token structure")
+    return kid
 
 
 def decode_payload(parts: TokenParts) -> ParsedToken:

@@ -17,7 +17,7 @@ from bastion.errors import (
 )
 from bastion.http.types import BaseRequest
 from bastion.runtime import current_app, current_clock
-from bastion.sessions.config import SessionConfig, TokenTransferMethod
+from bastion.sessions.config import SessionConfig, TokenTransferMethod, default_transfer_method
 from bastion.sessions.container import SessionContainer
 from bastion.sessions.transport import (
     ACCESS_TOKEN_COOKIE,
@@ -67,7 +67,9 @@ def _access_token_in(
     request: BaseRequest, recipe: SessionRecipe
 ) -> tuple[str | None, TokenTransferMethod | None]:
     """The access token to use and how it came: a parseable header token wins over the cookie."""
-    allowed = recipe.config.get_token_transfer_method(request, False, {})
+    chooser = recipe.config.get_token_transfer_method
+    # The default chooser reads tokens from either method; skip the call on the hot path.
+    allowed = "any" if chooser is default_transfer_method else chooser(request, False, {})
     if allowed in ("header", "any"):
         token = bearer_token(request)
         # A Bearer token that is not one of ours (another system's JWT) is ignored.
@@ -92,7 +94,8 @@ async def get_session_from_request(
     user_context: dict[str, Any] | None = None,
 ) -> SessionContainer | None:
     """Verify the request's session, run the claim validators and attach it to the request."""
-    if request.method() in ("OPTIONS", "TRACE"):
+    http_method = request.method()
+    if http_method in ("OPTIONS", "TRACE"):
         return None  # CORS preflights and traces carry no credentials
     recipe = _recipe()
     config = recipe.config
@@ -104,7 +107,7 @@ async def get_session_from_request(
         if session_required:
             raise UnauthorisedError(_NO_SESSION, clear_tokens=False)
         return None
-    do_csrf_check = request.method() != "GET" if anti_csrf_check is None else anti_csrf_check
+    do_csrf_check = http_method != "GET" if anti_csrf_check is None else anti_csrf_check
     if method == "header":
         do_csrf_check = False
     if do_csrf_check and config.anti_csrf == "VIA_CUSTOM_HEADER":

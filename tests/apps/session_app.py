@@ -46,6 +46,16 @@ def build() -> FastAPI:
     ) -> dict[str, Any]:
         return {"user": s.get_user_id() if s else None}
 
+    @app.api_route("/verify-any", methods=["GET", "POST", "OPTIONS", "TRACE"])
+    async def verify_any(s: SessionContainer = Depends(verify_session())) -> dict[str, Any]:
+        return {"user": s.get_user_id()}
+
+    @app.api_route("/optional-any", methods=["GET", "OPTIONS", "TRACE"])
+    async def optional_any(
+        s: SessionContainer | None = Depends(verify_session(session_required=False)),
+    ) -> dict[str, Any]:
+        return {"user": s.get_user_id() if s else None}
+
     @app.post("/no-csrf-check")
     async def no_csrf(
         s: SessionContainer = Depends(verify_session(anti_csrf_check=False)),

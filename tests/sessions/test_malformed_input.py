@@ -80,3 +80,55 @@ def test_unknown_auth_routes_fall_through_to_the_app(server: Any) -> None:
         assert http.get("/auth/nope").status_code == 404
         assert http.get("/auth/session/refresh").status_code == 404  # only POST is ours
         assert http.post("/auth/session/refresh/").status_code == 401  # trailing slash tolerated
+
+
+def test_non_ascii_bytes_inside_a_token_are_refused_not_a_crash(server: Any) -> None:
+    with httpx.Client(base_url=server.url) as http:
+        token = http.post("/create", headers={"st-auth-mode": "header"}).headers["st-access-token"]
+        head, body, signature = token.split(".")
+        forged = f"{head}.\u00e9{body}.{signature}".encode("latin-1")
+        for headers in (
+            {"authorization": b"Bearer " + forged},
+            {"cookie": b"sAccessToken=" + forged},
+        ):
+            response = http.get("/verify", headers=headers)
+            assert (response.status_code, response.json()) == (401, {"message": "unauthorised"})
+
+
+def test_lone_surrogates_in_json_bodies_are_bad_input() -> None:
+    """JSON can spell a lone surrogate; no text store can hold one, so it is a 400 at once."""
+    from bastion.bridge import run_sync
+    from bastion.errors import BadInputError
+    from bastion.http.types import BaseRequest
+
+    class Body(BaseRequest):
+        def __init__(self, raw: bytes) -> None:
+            self.raw = raw
+
+        def method(self) -> str:
+            return "POST"
+
+        def path(self) -> str:
+            return "/"
+
+        def get_header(self, name: str) -> str | None:
+            return None
+
+        def get_query_param(self, name: str) -> str | None:
+            return None
+
+        async def body_bytes(self) -> bytes:
+            return self.raw
+
+    with pytest.raises(BadInputError):
+        run_sync(Body(b'{"email": "\\ud800@x.com"}').json_body())
+    assert run_sync(Body(b'{"email": "\\u00e9@x.com"}').json_body()) == {"email": "\u00e9@x.com"}
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "TRACE"])
+def test_preflight_methods_never_reach_a_protected_view(server: Any, method: str) -> None:
+    with httpx.Client(base_url=server.url) as http:
+        response = http.request(method, "/verify-any")
+        assert (response.status_code, response.json()) == (401, {"message": "unauthorised"})
+        optional = http.request(method, "/optional-any")
+        assert (optional.status_code, optional.json()) == (200, {"user": None})

@@ -109,6 +109,8 @@ def split_token(raw: str) -> TokenParts:
     """
     if len(raw) > MAX_TOKEN_LENGTH:
         raise TokenFormatError("token too long")
+    if not raw.isascii():
+        raise TokenFormatError("a token is ASCII")
     parts = raw.split(".")
     if len(parts) != 3:
         raise TokenFormatError("not a compact JWS")

@@ -134,9 +134,12 @@ class BaseRequest(ABC):
         if not raw.strip():
             return {}
         try:
-            return json.loads(raw)
-        except (ValueError, RecursionError) as exc:
+            value = json.loads(raw)
+            # JSON may spell lone UTF-16 surrogates ("\ud800"), which no UTF-8 text can hold.
+            compact_json(value).encode("utf-8")
+        except (ValueError, RecursionError) as exc:  # UnicodeError is a ValueError
             raise BadInputError("the request body is not valid JSON") from exc
+        return value
 
 
 @dataclass(slots=True)

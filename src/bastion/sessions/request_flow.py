@@ -96,7 +96,10 @@ async def get_session_from_request(
     """Verify the request's session, run the claim validators and attach it to the request."""
     http_method = request.method()
     if http_method in ("OPTIONS", "TRACE"):
-        return None  # CORS preflights and traces carry no credentials
+        # Preflights and traces carry no credentials: never let one into a protected view.
+        if session_required:
+            raise UnauthorisedError(_NO_SESSION, clear_tokens=False)
+        return None
     recipe = _recipe()
     config = recipe.config
     context = user_context_for(request, user_context)
@@ -107,16 +110,12 @@ async def get_session_from_request(
         if session_required:
             raise UnauthorisedError(_NO_SESSION, clear_tokens=False)
         return None
-    do_csrf_check = http_method != "GET" if anti_csrf_check is None else anti_csrf_check
-    if method == "header":
-        do_csrf_check = False
-    if do_csrf_check and config.anti_csrf == "VIA_CUSTOM_HEADER":
-        if request.get_header("rid") is None:
-            raise TryRefreshTokenError(
-                "anti-csrf check failed. Please pass 'rid: \"session\"' header in the request, "
-                "or set checkAntiCsrf to false"
-            )
-        do_csrf_check = False
+    do_csrf_check = _anti_csrf_token_check_due(
+        request,
+        config,
+        method,
+        http_method != "GET" if anti_csrf_check is None else anti_csrf_check,
+    )
     try:
         session = await recipe.recipe_implementation.get_session(
             token, request.get_header(ANTI_CSRF_HEADER), do_csrf_check, check_database, context
@@ -138,6 +137,22 @@ async def get_session_from_request(
         await session.assert_claims(validators, context)
     request.state.session = session
     return session
+
+
+def _anti_csrf_token_check_due(
+    request: BaseRequest, config: SessionConfig, method: TokenTransferMethod, wanted: bool
+) -> bool:
+    """Apply the cheap anti-CSRF rules here; True if the token comparison is still due."""
+    if not wanted or method == "header":
+        return False  # headers cannot be set by a cross-site form or image
+    if config.anti_csrf == "VIA_CUSTOM_HEADER":
+        if request.get_header("rid") is None:
+            raise TryRefreshTokenError(
+                "anti-csrf check failed. Please pass 'rid: \"session\"' header in the request, "
+                "or set checkAntiCsrf to false"
+            )
+        return False
+    return config.anti_csrf == "VIA_TOKEN"
 
 
 def _transfer_for_new_session(

@@ -98,23 +98,12 @@ def read_form_fields(body: Any, specs: Sequence[FieldSpec]) -> list[FormField]:
         value = item["value"]
         if field_id in (EMAIL, PASSWORD) and not isinstance(value, str):
             raise BadInputError("email value must be a string")
-        if isinstance(value, str) and not _is_text(value):
-            raise BadInputError("formFields must hold valid Unicode text")
         if field_id == EMAIL:
             value = normalise_email(value)
         fields.append(FormField(field_id, value))
     if len(fields) > len(specs):
         raise BadInputError("Are you sending too many formFields?")
     return fields
-
-
-def _is_text(value: str) -> bool:
-    """False for strings JSON can carry but UTF-8 cannot (lone surrogates like ``\\ud800``)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 async def validate_form_fields(

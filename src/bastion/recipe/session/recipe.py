@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -73,8 +74,6 @@ class SessionRecipe:
             # Private keys are sealed at rest when the app has encryption keys.
             box=SecretBox(app.encryption_keys) if app.encryption_keys else None,
         )
-        import secrets
-
         refresh_key = run_sync(
             app.store.get_or_create_secret(REFRESH_KEY_SECRET, secrets.token_bytes(32))
         )

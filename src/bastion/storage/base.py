@@ -17,6 +17,7 @@ from bastion.core.attempts import AttemptDecision, AttemptPolicy, AttemptState
 from bastion.core.keys import SigningKey
 
 __all__ = [
+    "MaintenanceStore",
     "CounterState",
     "CounterStore",
     "CredentialStore",
@@ -550,6 +551,15 @@ class PasswordlessStore(Protocol):
     ) -> list[UserRecord]: ...
 
 
+class MaintenanceStore(Protocol):
+    """Housekeeping that no request does."""
+
+    async def delete_expired(self, now_ms: int) -> dict[str, int]:
+        """Delete rows whose lifetime is over (sessions, one-time tokens, login codes), in one
+        transaction; returns how many went, per table."""
+        ...
+
+
 class Store(
     SessionStore,
     KeyStore,
@@ -561,6 +571,7 @@ class Store(
     MFAStore,
     RecoveryCodeStore,
     PasswordlessStore,
+    MaintenanceStore,
     Protocol,
 ):
     """Everything bastion keeps."""

@@ -27,6 +27,8 @@ from bastion.storage.sqlite_users import SQLiteUserStoreMixin
 __all__ = ["SQLiteStore"]
 
 MAX_IDLE_CONNECTIONS = 8
+# Tables whose rows carry an expires_at_ms after which nothing reads them.
+_EXPIRING_TABLES = ("sessions", "user_tokens", "passwordless_devices")
 
 _SESSION_COLUMNS = (
     "handle, user_id, recipe_user_id, tenant_id, access_payload, session_data, current_hash2, "
@@ -279,6 +281,17 @@ class SQLiteStore(SQLiteUserStoreMixin, SQLiteMFAMixin, SQLitePasswordlessMixin)
                 ),
             )
             conn.executemany("DELETE FROM signing_keys WHERE kid = ?", [(k,) for k in expired])
+
+    async def delete_expired(self, now_ms: int) -> dict[str, int]:
+        deleted: dict[str, int] = {}
+        with self._write() as conn:
+            for table in _EXPIRING_TABLES:
+                cursor = conn.execute(
+                    f"DELETE FROM {table} WHERE expires_at_ms <= ?",  # noqa: S608 - fixed names
+                    (now_ms,),
+                )
+                deleted[table] = cursor.rowcount
+        return deleted
 
     async def update_signing_key_material(self, kid: str, private_pem: bytes) -> None:
         with self._write() as conn:

@@ -29,6 +29,7 @@ from bastion.sessions.transport import (
     clear_tokens,
     write_tokens,
 )
+from bastion.sessions.verifier import TOKEN_PARSING_FAILED
 
 if TYPE_CHECKING:
     from bastion.recipe.session.interfaces import OverrideGlobalValidators
@@ -121,7 +122,7 @@ async def get_session_from_request(
             token, request.get_header(ANTI_CSRF_HEADER), do_csrf_check, check_database, context
         )
     except UnauthorisedError as exc:
-        if exc.message == "Token parsing failed" and not session_required:
+        if exc.message == TOKEN_PARSING_FAILED and not session_required:
             return None
         raise
     session.transfer_method = method

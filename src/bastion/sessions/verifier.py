@@ -24,6 +24,7 @@ __all__ = ["AccessTokenVerifier"]
 
 CACHE_SIZE = 10_000
 PARSED_MEMO_SIZE = 256
+TOKEN_PARSING_FAILED = "Token parsing failed"
 
 
 class AccessTokenVerifier:
@@ -68,7 +69,7 @@ class AccessTokenVerifier:
             if parts is None:
                 parts = split_token(raw)
         except TokenFormatError as exc:
-            raise UnauthorisedError("Token parsing failed", clear_tokens=False) from exc
+            raise UnauthorisedError(TOKEN_PARSING_FAILED, clear_tokens=False) from exc
         if parts.kid.startswith("d-") != self._dynamic_keys:
             raise TryRefreshTokenError(
                 "The access token doesn't match the useDynamicAccessTokenSigningKey setting"
@@ -79,7 +80,7 @@ class AccessTokenVerifier:
         try:
             parsed = decode_payload(parts)
         except TokenFormatError as exc:
-            raise UnauthorisedError("Token parsing failed", clear_tokens=False) from exc
+            raise UnauthorisedError(TOKEN_PARSING_FAILED, clear_tokens=False) from exc
         with self._lock:
             if len(self._verified) >= CACHE_SIZE:
                 del self._verified[next(iter(self._verified))]

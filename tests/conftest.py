@@ -1,4 +1,9 @@
-"""Shared fixtures: a clock, a fresh bastion per test, and real HTTP servers."""
+"""Shared fixtures: the database backend, a clock, a fresh bastion per test, real HTTP servers.
+
+Every test that uses a database (``databases``, ``db_url``, ``init_app`` and the suites' own
+stack fixtures built on them) runs twice: ``[sqlite]`` and ``[postgres]``. The PostgreSQL half
+skips unless ``BASTION_TEST_POSTGRES_URL`` names a database (see ``tests/databases.py``).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import pytest
 import bastion
 from bastion.clock import ManualClock
 from bastion.recipe import session
+from tests.databases import POSTGRES_SKIP_REASON, DatabaseHost, Databases, postgres_url
 
 API_DOMAIN = "http://127.0.0.1:8000"
 WEBSITE_DOMAIN = "http://127.0.0.1:3000"
@@ -36,9 +42,33 @@ def clock() -> ManualClock:
     return ManualClock(1_800_000_000_000)
 
 
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def database_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseHost]:
+    host = DatabaseHost(tmp_path_factory.mktemp("databases"), postgres_url())
+    yield host
+    host.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` or ``postgres``: the database every store of the test uses."""
+    if request.param == "postgres" and postgres_url() is None:
+        pytest.skip(POSTGRES_SKIP_REASON)
+    return str(request.param)
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'bastion.db'}"
+def databases(backend: str, tmp_path: Path, database_host: DatabaseHost) -> Databases:
+    """``databases.fresh()``: the URL of a new empty database on the test's backend."""
+    return Databases(backend, tmp_path, database_host)
+
+
+@pytest.fixture
+def db_url(databases: Databases) -> str:
+    return databases.fresh()
 
 
 InitApp = Callable[..., bastion.Bastion]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -18,9 +19,10 @@ from bastion.storage import Store, open_store
 if TYPE_CHECKING:
     from bastion.recipe.session.recipe import SessionRecipe
 
-__all__ = ["DEFAULT_DATABASE_URL", "Bastion", "RecipeInit", "init"]
+__all__ = ["DEFAULT_DATABASE_URL", "Bastion", "RecipeInit", "init", "resolve_database_url"]
 
 DEFAULT_DATABASE_URL = "sqlite:///bastion.db"
+DATABASE_URL_VARIABLE = "BASTION_DATABASE_URL"
 DEFAULT_API_REQUESTS_PER_MINUTE = 300
 Framework = Literal["fastapi", "flask", "django"]
 Mode = Literal["asgi", "wsgi"]
@@ -67,7 +69,7 @@ class Bastion:
         self.clock: Clock = clock or SystemClock()
         self.trusted_proxies = _parse_networks(trusted_proxies)
         """Proxies whose ``X-Forwarded-For`` is believed; empty (the default) ignores the header."""
-        self.store: Store = store or open_store(database_url or DEFAULT_DATABASE_URL)
+        self.store: Store = store or open_store(resolve_database_url(database_url))
         if isinstance(encryption_keys, str | bytes):
             raise ConfigError("encryption_keys must be a list of keys (the first one encrypts)")
         self.encryption_keys: tuple[str | bytes, ...] = tuple(encryption_keys or ())
@@ -146,8 +148,11 @@ def init(
         framework: ``"fastapi"``, ``"flask"`` or ``"django"``.
         recipe_list: the recipes' ``init(...)`` results; the session recipe is added with its
             defaults if absent.
-        database_url: ``sqlite:///file.db`` (the default is ``bastion.db`` in the working
-            directory).
+        database_url: ``sqlite:///file.db`` or ``postgresql://user:password@host/db`` (pool
+            settings as URL parameters, see :mod:`bastion.storage.postgres`). When None,
+            ``$BASTION_DATABASE_URL``, else ``sqlite:///bastion.db`` in the working directory.
+            An unreachable database raises :class:`~bastion.errors.StorageUnavailableError`
+            naming the URL with its password masked.
         mode: ``"asgi"`` or ``"wsgi"``; defaults to ASGI for FastAPI and WSGI otherwise.
         clock: the time source (tests pass a :class:`~bastion.clock.ManualClock`).
         store: a ready storage backend, instead of ``database_url``.
@@ -190,6 +195,14 @@ def init(
     if previous is not None and previous.store is not app.store:
         previous.close()
     return app
+
+
+def resolve_database_url(database_url: str | None) -> str:
+    """``database_url`` if given, else ``$BASTION_DATABASE_URL``, else the SQLite default.
+
+    The environment is the usual way to point every process of a deployment at one database.
+    """
+    return database_url or os.environ.get(DATABASE_URL_VARIABLE) or DEFAULT_DATABASE_URL
 
 
 def _parse_networks(

@@ -1,10 +1,11 @@
 """Run bastion's async-defined logic from synchronous code, without an event loop.
 
 bastion writes each piece of logic once, as ``async def``. In a synchronous deployment (Flask,
-Django under WSGI) nothing it awaits ever needs to suspend: storage calls are synchronous
-underneath and user callbacks are plain functions. Such a coroutine can be driven to the end with
-a single ``send(None)``, which is what :func:`run_sync` does. No loop is created, none is
-re-entered, and a running loop in the same thread is left alone.
+Django under WSGI) nothing it awaits ever needs to suspend: storage work and password hashing are
+synchronous underneath (:func:`run_blocking` runs them inline there, and hands them to a thread
+under an event loop) and user callbacks are plain functions. Such a coroutine can be driven to
+the end with a single ``send(None)``, which is what :func:`run_sync` does. No loop is created,
+none is re-entered, and a running loop in the same thread is left alone.
 
 If something awaited does try to suspend (an ``async`` user callback waiting on real I/O), the
 coroutine is closed and :class:`SyncDriveError` says which call cannot run in sync mode.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Executor
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
@@ -24,6 +26,7 @@ from bastion.errors import ConfigError
 __all__ = [
     "SyncDriveError",
     "maybe_await",
+    "pause",
     "run_blocking",
     "run_sync",
     "sync_method",
@@ -90,12 +93,15 @@ async def maybe_await(value: Awaitable[R] | R) -> R:
     return value
 
 
-async def run_blocking(fn: Callable[[], R], *, executor: Executor | None = None) -> R:
+async def run_blocking(
+    fn: Callable[[], R], *, executor: Executor | Callable[[], Executor] | None = None
+) -> R:
     """Run CPU-heavy or blocking ``fn`` without stalling an event loop.
 
     Under an asyncio loop ``fn`` runs in ``executor`` (the loop's default when None) and the
     caller awaits it; driven by :func:`run_sync`, or with no running loop, it runs inline in the
-    calling thread, so the awaiting coroutine never suspends.
+    calling thread, so the awaiting coroutine never suspends. ``executor`` may be a factory: it
+    is called only when the work is handed to a thread, so a pool exists only where one is used.
     """
     if _driving_sync.get():
         return fn()
@@ -103,4 +109,22 @@ async def run_blocking(fn: Callable[[], R], *, executor: Executor | None = None)
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return fn()
+    if executor is not None and not isinstance(executor, Executor):
+        executor = executor()
     return await loop.run_in_executor(executor, fn)
+
+
+async def pause(seconds: float) -> None:
+    """Wait ``seconds``: on the event loop if one runs, else by sleeping in this thread.
+
+    Driven by :func:`run_sync` the coroutine must not suspend, so the calling thread sleeps.
+    """
+    if _driving_sync.get():
+        time.sleep(seconds)
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        time.sleep(seconds)
+        return
+    await asyncio.sleep(seconds)

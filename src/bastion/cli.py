@@ -6,41 +6,43 @@
     bastion migrate --database-url URL         # create or upgrade the schema, print its version
     bastion cleanup --database-url URL         # delete expired sessions, tokens and login codes
 
-``--database-url`` defaults to ``$BASTION_DATABASE_URL``, then to ``sqlite:///bastion.db``.
+``--database-url`` defaults to ``$BASTION_DATABASE_URL``, then to ``sqlite:///bastion.db``; a
+``postgresql://`` URL works the same. Only ``migrate`` creates a database; ``cleanup`` refuses one
+that does not exist yet.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
-from bastion.app import DEFAULT_DATABASE_URL
+from bastion.app import resolve_database_url
 from bastion.bridge import run_sync
 from bastion.clock import SystemClock
 from bastion.core.crypto import generate_key
-from bastion.errors import ConfigError
+from bastion.errors import ConfigError, StorageError
 from bastion.storage import open_store
 
 __all__ = ["main"]
 
 
 def _database_url(args: argparse.Namespace) -> str:
-    url: str = args.database_url or os.environ.get("BASTION_DATABASE_URL") or DEFAULT_DATABASE_URL
-    return url
+    return resolve_database_url(args.database_url)
 
 
 def _migrate(args: argparse.Namespace) -> int:
     store = open_store(_database_url(args))  # opening a store applies pending migrations
-    version = getattr(store, "schema_version", lambda: "?")()
-    store.close()
+    try:
+        version = store.schema_version()
+    finally:
+        store.close()
     print(f"schema version {version}")
     return 0
 
 
 def _cleanup(args: argparse.Namespace) -> int:
-    store = open_store(_database_url(args))
+    store = open_store(_database_url(args), create=False)
     try:
         deleted = run_sync(store.delete_expired(SystemClock().now_ms()))
     finally:
@@ -64,7 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("cleanup", _cleanup, "delete expired sessions, one-time tokens and login codes"),
     ):
         command = commands.add_parser(name, help=help_text)
-        command.add_argument("--database-url", help="sqlite:///path.db (see module docs)")
+        command.add_argument(
+            "--database-url", help="sqlite:///path.db or postgresql://... (see module docs)"
+        )
         command.set_defaults(handler=handler)
     key = commands.add_parser("generate-key", help="print a new 256-bit encryption key")
     key.set_defaults(handler=_generate_key)
@@ -74,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"bastion: {exc}", file=sys.stderr)
         return 2
+    except StorageError as exc:  # the message masks any password
+        print(f"bastion: {exc}", file=sys.stderr)
+        return 1
     return status
 
 

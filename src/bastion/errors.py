@@ -8,6 +8,8 @@
     ├── BadInputError                          400: a request bastion cannot read
     ├── TooManyRequestsError                   429: throttled (``retry_after_s`` when known)
     ├── StorageError                           the database failed or is inconsistent
+    │   ├── StorageUnavailableError            503: unreachable, busy or out of connections
+    │   └── StoreClosedError                   the store was closed; it never reopens itself
     └── SessionError                           answered by the session recipe's handlers
         ├── UnauthorisedError                  401 {"message":"unauthorised"}, maybe clearing tokens
         ├── TryRefreshTokenError               401 {"message":"try refresh token"}
@@ -35,6 +37,8 @@ __all__ = [
     "MissingExtra",
     "SessionError",
     "StorageError",
+    "StorageUnavailableError",
+    "StoreClosedError",
     "TokenTheftError",
     "TooManyRequestsError",
     "TryRefreshTokenError",
@@ -96,6 +100,29 @@ class StorageError(BastionError):
     """The storage backend failed."""
 
     code = "storage_error"
+
+
+class StorageUnavailableError(StorageError):
+    """The database cannot serve the request now (HTTP 503 with ``Retry-After``).
+
+    Raised for an unreachable server, a connection lost during a request, a full connection pool
+    and a SQLite database that stays locked past its busy timeout. Nothing was decided: the
+    request is refused rather than allowed (fail closed). ``retry_after_s`` is a hint for the
+    client; the message names the database with its password masked, never the password.
+    """
+
+    code = "storage_unavailable"
+    status_code = 503
+
+    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class StoreClosedError(StorageError):
+    """The store was used after :meth:`close`; it does not silently reopen connections."""
+
+    code = "store_closed"
 
 
 class SessionError(BastionError):

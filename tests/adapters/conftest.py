@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +13,7 @@ from bastion.clock import ManualClock
 from bastion.recipe import session
 from tests.adapters import apps
 from tests.conftest import app_info
+from tests.databases import Databases
 
 T0_MS = 1_800_000_000_000
 FRAMEWORKS = ["fastapi", "flask", "django-wsgi", "django-asgi"]
@@ -42,26 +40,27 @@ class Stack:
 StartStack = Callable[..., Stack]
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database with bastion's keys already made at ``T0_MS``; each stack starts on a copy.
-
-    Making an RSA signing key takes ~0.1 s: once per test session instead of once per stack.
-    """
-    path = tmp_path_factory.mktemp("template") / "bastion.db"
-    app = bastion.init(
+def _make_keys(url: str) -> None:
+    bastion.init(
         app_info=app_info(),
         recipe_list=[session.init()],
-        database_url=f"sqlite:///{path}",
+        database_url=url,
         clock=ManualClock(T0_MS),
-    )
-    app.close()
-    return path
+    ).close()
+
+
+@pytest.fixture
+def template_db(databases: Databases) -> str:
+    """A database with bastion's keys already made at ``T0_MS``; each stack starts on a copy.
+
+    Making an RSA signing key takes ~0.1 s: once per backend and run instead of once per stack.
+    """
+    return databases.make_template("keys", _make_keys)
 
 
 @pytest.fixture
 def start_stack(
-    tmp_path: Path, template_db: Path, serve: Any, serve_wsgi: Any
+    databases: Databases, template_db: str, serve: Any, serve_wsgi: Any
 ) -> Iterator[StartStack]:
     """``start_stack(name, cors=False, recipes=(), **session_settings)``: init, serve the app.
 
@@ -71,20 +70,17 @@ def start_stack(
     the same expiry times on every framework. Only the last started stack is current.
     """
     made: list[bastion.Bastion] = []
-    counter = itertools.count()
 
     def start(
         name: str, *, cors: bool = False, recipes: tuple[Any, ...] = (), **session_settings: Any
     ) -> Stack:
         clock = ManualClock(T0_MS)
-        db = tmp_path / f"{name}-{next(counter)}.db"
-        shutil.copyfile(template_db, db)
         app = bastion.init(
             app_info=app_info(),
             framework="fastapi" if name == "fastapi" else name.split("-")[0],  # type: ignore[arg-type]
             mode="asgi" if name in ASGI else "wsgi",
             recipe_list=[session.init(**session_settings), *(make() for make in recipes)],
-            database_url=f"sqlite:///{db}",
+            database_url=databases.fresh(name, template=template_db),
             clock=clock,
         )
         made.append(app)

@@ -12,6 +12,7 @@ from bastion.clock import ManualClock
 from bastion.core.keys import PUBLISH_AHEAD_MS, SigningKey, plan_rotation
 from bastion.runtime import current_app
 from tests.client import SessionClient
+from tests.databases import rows
 
 DAY_MS = 24 * 3600 * 1000
 WEEK_MS = 7 * DAY_MS
@@ -102,11 +103,7 @@ def test_two_processes_rotating_at_once_agree_on_the_key(init_app: Any, clock: M
     assert current_app() is app
 
 
-def test_private_keys_are_sealed_at_rest_with_encryption_keys(
-    init_app: Any, serve: Any, db_url: str
-) -> None:
-    import sqlite3
-
+def test_private_keys_are_sealed_at_rest_with_encryption_keys(init_app: Any, serve: Any) -> None:
     import pytest
 
     from bastion.core.crypto import generate_key
@@ -114,12 +111,11 @@ def test_private_keys_are_sealed_at_rest_with_encryption_keys(
     from tests.apps import session_app
 
     key = generate_key()
-    init_app(app_options={"encryption_keys": [key]})
+    app = init_app(app_options={"encryption_keys": [key]})
     server = serve(session_app.build())
     with SessionClient(server.url, "header") as client:
         client.post("/create")
-        with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
-            stored = [row[0] for row in conn.execute("SELECT private_pem FROM signing_keys")]
+        stored = [row[0] for row in rows(app.store, "SELECT private_pem FROM signing_keys")]
         assert stored
         assert all(bytes(p).startswith(b"bx1.") and b"PRIVATE KEY" not in bytes(p) for p in stored)
         assert client.get("/verify").status_code == 200
@@ -131,19 +127,14 @@ def test_private_keys_are_sealed_at_rest_with_encryption_keys(
         assert client.refresh().status_code == 200
 
 
-def test_signing_keys_follow_encryption_key_rotation(init_app: Any, db_url: str) -> None:
-    import sqlite3
-
+def test_signing_keys_follow_encryption_key_rotation(init_app: Any) -> None:
     from bastion.core.crypto import SecretBox, generate_key
 
     old, new = generate_key(), generate_key()
     init_app()  # keys created before any encryption key: stored plain
     init_app(app_options={"encryption_keys": [old]})  # sealed at start-up
-    init_app(app_options={"encryption_keys": [new, old]})  # re-sealed under the new key
-    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
-        stored = [
-            bytes(r[0]).decode() for r in conn.execute("SELECT private_pem FROM signing_keys")
-        ]
+    app = init_app(app_options={"encryption_keys": [new, old]})  # re-sealed under the new key
+    stored = [bytes(r[0]).decode() for r in rows(app.store, "SELECT private_pem FROM signing_keys")]
     assert stored
     assert not any(SecretBox([new]).needs_reseal(s) for s in stored)
     init_app(app_options={"encryption_keys": [new]})  # the old key can go

@@ -8,17 +8,14 @@ import httpx
 import pytest
 
 from bastion.runtime import current_app
+from tests.databases import rows, table_names
 
 
 def table_counts() -> dict[str, int]:
     """Rows per table, except the per-client request counters (counting requests is the point)."""
-    conn = current_app().store._connection()  # type: ignore[attr-defined]
-    tables = [
-        r[0]
-        for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        if r[0] != "rate_counters"
-    ]
-    return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    store = current_app().store
+    tables = [t for t in table_names(store) if t != "rate_counters"]
+    return {t: rows(store, f"SELECT count(*) FROM {t}")[0][0] for t in tables}
 
 
 HOSTILE_HEADERS: list[dict[str, str]] = [

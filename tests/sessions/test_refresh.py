@@ -12,13 +12,13 @@ from bastion.bridge import run_sync
 from bastion.clock import ManualClock
 from bastion.runtime import current_app
 from tests.client import SessionClient
+from tests.databases import rows
 
 MODES = ["cookie", "header"]
 
 
 def session_count() -> int:
-    store = current_app().store
-    return int(store._connection().execute("SELECT count(*) FROM sessions").fetchone()[0])  # type: ignore[attr-defined]
+    return int(rows(current_app().store, "SELECT count(*) FROM sessions")[0][0])
 
 
 @pytest.mark.parametrize("mode", MODES)

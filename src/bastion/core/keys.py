@@ -124,6 +124,9 @@ class KeyPlan:
     """Create a dynamic key that starts signing at this time (None: nothing to create)."""
     expired: tuple[str, ...]
     """Key ids that no longer verify anything and can be deleted."""
+    create_slot: str | None = None
+    """Names the key to create so that processes planning the same key at once store only one
+    (storage keeps one key per slot): the successor of a key, or the first key."""
 
 
 def plan_rotation(keys: list[SigningKey], *, dynamic: bool, now_ms: int) -> KeyPlan:
@@ -138,10 +141,21 @@ def plan_rotation(keys: list[SigningKey], *, dynamic: bool, now_ms: int) -> KeyP
         (k for k in live if k.signs_at(now_ms)), key=lambda k: k.sign_from_ms, default=None
     )
     create_from: int | None = None
+    slot: str | None = None
     if signing is None:
         create_from = now_ms
+        if not dynamic:
+            slot = "static"
+        else:
+            # Whoever finds no signing key makes the successor of the newest one (or the first):
+            # the same slot on every process, whatever each one's clock says.
+            newest = max(
+                (k for k in keys if k.is_dynamic), key=lambda k: k.sign_from_ms, default=None
+            )
+            slot = "first" if newest is None else f"after:{newest.kid}"
     elif dynamic and now_ms >= signing.sign_until_ms - PUBLISH_AHEAD_MS:
         has_successor = any(k.sign_from_ms >= signing.sign_until_ms for k in live)
         if not has_successor:
             create_from = signing.sign_until_ms
-    return KeyPlan(signing, create_from, expired)
+            slot = str(create_from)
+    return KeyPlan(signing, create_from, expired, slot)

@@ -13,6 +13,7 @@ from bastion.errors import (
     ClearDuplicateSessionCookiesError,
     InvalidClaimsError,
     SessionError,
+    StorageUnavailableError,
     TokenTheftError,
     TooManyRequestsError,
     TryRefreshTokenError,
@@ -24,9 +25,11 @@ if TYPE_CHECKING:
     from bastion.sessions.claims import ClaimValidationError
     from bastion.sessions.config import SessionConfig
 
-__all__ = ["ErrorHandlers", "error_response", "json_response"]
+__all__ = ["STORAGE_UNAVAILABLE_MESSAGE", "ErrorHandlers", "error_response", "json_response"]
 
 logger = logging.getLogger("bastion")
+
+STORAGE_UNAVAILABLE_MESSAGE = "the service is temporarily unavailable, try again shortly"
 
 Handler = Callable[..., "HttpResponse | Awaitable[HttpResponse] | Awaitable[None] | None"]
 
@@ -82,6 +85,12 @@ async def error_response(
         response = json_response(429, {"message": error.message})
         if error.retry_after_s is not None:
             response.changes.set_header("retry-after", str(error.retry_after_s))
+        return response
+    if isinstance(error, StorageUnavailableError):
+        # The message names the database (password masked) for the logs, not for the client.
+        logger.warning("storage unavailable: %s", error.message)
+        response = json_response(503, {"message": STORAGE_UNAVAILABLE_MESSAGE})
+        response.changes.set_header("retry-after", str(error.retry_after_s))
         return response
     return None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from bastion.bridge import run_blocking
 from bastion.clock import Clock
 from bastion.core.crypto import PREFIX, DecryptionError, SecretBox
 from bastion.core.keys import PUBLISH_AHEAD_MS, SigningKey, generate_signing_key, plan_rotation
@@ -83,25 +84,35 @@ class KeyRing:
         return dataclasses.replace(key, private_pem=pem)
 
     async def signing_key(self) -> SigningKey:
-        """The key to sign with now, creating (and publishing) keys as the schedule requires."""
+        """The key to sign with now, creating (and publishing) keys as the schedule requires.
+
+        Processes that plan the same key at once each make one, and storage keeps the first
+        stored in the plan's slot; everyone then signs with that one.
+        """
         now = self._clock.now_ms()
         plan = plan_rotation(list(self._keys.values()), dynamic=self._dynamic, now_ms=now)
         if plan.create_from_ms is not None or plan.signing is None:
             await self._reload()
             plan = plan_rotation(list(self._keys.values()), dynamic=self._dynamic, now_ms=now)
-            if plan.create_from_ms is not None:
-                key = generate_signing_key(
-                    dynamic=self._dynamic,
-                    sign_from_ms=plan.create_from_ms,
-                    interval_ms=self._interval_ms,
-                    access_validity_ms=self._access_validity_ms,
+            if plan.create_from_ms is not None and plan.create_slot is not None:
+                create_from, slot = plan.create_from_ms, plan.create_slot
+                # RSA key generation is ~0.1 s of CPU: not on the event loop.
+                key = await run_blocking(
+                    lambda: generate_signing_key(
+                        dynamic=self._dynamic,
+                        sign_from_ms=create_from,
+                        interval_ms=self._interval_ms,
+                        access_validity_ms=self._access_validity_ms,
+                    )
                 )
-                slot = str(key.sign_from_ms) if self._dynamic else "static"
-                await self._store.add_signing_key(
+                kept = await self._store.add_signing_key(
                     self._sealed(key), slot=slot, expired=list(plan.expired)
                 )
                 await self._reload()
                 plan = plan_rotation(list(self._keys.values()), dynamic=self._dynamic, now_ms=now)
+                if plan.signing is None and kept.kid in self._keys:
+                    # Another process's key won the slot and starts a moment later on our clock.
+                    return self._keys[kept.kid]
         if plan.signing is None:  # pragma: no cover - a created key always signs now
             raise RuntimeError("no signing key available")
         return plan.signing

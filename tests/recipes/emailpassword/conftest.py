@@ -7,10 +7,8 @@ The app (``tests/adapters/apps.py``) has ``GET /verify`` (any session, global va
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +21,7 @@ from bastion.recipe import emailpassword, emailverification, session
 from tests.adapters.conftest import ASGI, BUILDERS, FRAMEWORKS, T0_MS
 from tests.client import SessionClient
 from tests.conftest import app_info
+from tests.databases import Databases
 
 # Cheap argon2 for tests that hash a lot; tests about hashing itself use the defaults.
 FAST_HASHING = PasswordHashing(time_cost=1, memory_cost_kib=1024)
@@ -56,7 +55,7 @@ StartEP = Callable[..., EPStack]
 
 
 @pytest.fixture
-def start_ep(tmp_path: Path, serve: Any, serve_wsgi: Any) -> Iterator[StartEP]:
+def start_ep(databases: Databases, serve: Any, serve_wsgi: Any) -> Iterator[StartEP]:
     """``start_ep(name="fastapi", verification=None, **emailpassword_options)``.
 
     ``verification`` is ``"REQUIRED"`` or ``"OPTIONAL"`` to add the email-verification recipe
@@ -64,7 +63,6 @@ def start_ep(tmp_path: Path, serve: Any, serve_wsgi: Any) -> Iterator[StartEP]:
     goes to ``bastion.init``.
     """
     made: list[bastion.Bastion] = []
-    counter = itertools.count()
 
     def start(
         name: str = "fastapi",
@@ -87,7 +85,7 @@ def start_ep(tmp_path: Path, serve: Any, serve_wsgi: Any) -> Iterator[StartEP]:
             framework="fastapi" if name == "fastapi" else name.split("-")[0],  # type: ignore[arg-type]
             mode="asgi" if name in ASGI else "wsgi",
             recipe_list=recipes,
-            database_url=f"sqlite:///{tmp_path / f'{name}-{next(counter)}.db'}",
+            database_url=databases.fresh(name),
             clock=clock,
             trusted_proxies=trusted_proxies,
         )

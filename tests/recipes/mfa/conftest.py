@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -16,6 +14,7 @@ from bastion.clock import ManualClock
 from bastion.recipe import multifactorauth, session, totp
 from tests.client import SessionClient
 from tests.conftest import app_info
+from tests.databases import Databases
 from tests.recipes.mfa.apps import BUILDERS
 
 T0_MS = 1_800_000_000_000  # a multiple of 30 s: codes change exactly on ManualClock steps
@@ -49,10 +48,9 @@ StartMFA = Callable[..., MFAStack]
 
 
 @pytest.fixture
-def start_mfa(tmp_path: Path, serve: Any, serve_wsgi: Any) -> Iterator[StartMFA]:
+def start_mfa(databases: Databases, serve: Any, serve_wsgi: Any) -> Iterator[StartMFA]:
     """``start_mfa(name="fastapi", mfa=..., totp_config=..., **session_settings)``."""
     made: list[bastion.Bastion] = []
-    counter = itertools.count()
 
     def start(
         name: str = "fastapi",
@@ -75,7 +73,7 @@ def start_mfa(tmp_path: Path, serve: Any, serve_wsgi: Any) -> Iterator[StartMFA]
                 ),
                 totp.init(totp_config),
             ],
-            database_url=f"sqlite:///{tmp_path / f'{name}-{next(counter)}.db'}",
+            database_url=databases.fresh(name),
             clock=clock,
             encryption_keys=encryption_keys,
         )

@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-import sqlite3
+from typing import Any
 
 from bastion import syncio as users
 from bastion.recipe.multifactorauth import syncio as mfa_syncio
+from tests.databases import rows
 from tests.recipes.mfa.conftest import StartMFA, api, enroll
 
 
-def rows_for(db: str, user_id: str) -> dict[str, int]:
-    with sqlite3.connect(db) as conn:
-        counts = {
-            table: conn.execute(
-                f"SELECT count(*) FROM {table} WHERE user_id = ?", (user_id,)
-            ).fetchone()[0]
-            for table in ("totp_devices", "recovery_codes", "mfa_attempts")
-        }
-        counts["mfa_required_factors"] = conn.execute(
-            "SELECT count(*) FROM mfa_required_factors WHERE scope = 'user' AND subject = ?",
-            (user_id,),
-        ).fetchone()[0]
+def rows_for(store: Any, user_id: str) -> dict[str, int]:
+    counts = {
+        table: rows(store, f"SELECT count(*) FROM {table} WHERE user_id = ?", user_id)[0][0]
+        for table in ("totp_devices", "recovery_codes", "mfa_attempts")
+    }
+    counts["mfa_required_factors"] = rows(
+        store,
+        "SELECT count(*) FROM mfa_required_factors WHERE scope = 'user' AND subject = ?",
+        user_id,
+    )[0][0]
     return counts
 
 
 def test_delete_user_removes_mfa_rows(start_mfa: StartMFA) -> None:
     stack = start_mfa()
-    db = stack.app.store.path  # type: ignore[attr-defined]
+    db = stack.app.store
     with stack.client() as client:
         assert client.post("/first-factor?user=user-9").status_code == 200
         secret = enroll(stack, client)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from bastion.recipe import multifactorauth
 from bastion.recipe.multifactorauth import syncio as mfa_syncio
 from tests.client import SessionClient
+from tests.databases import rows
 from tests.recipes.mfa.conftest import MFAStack, StartMFA, api, enroll, mfa_claim
 
 NOT_NEXT = "Not allowed to setup factor that is not in the next set of unsatisfied factors"
@@ -141,9 +141,9 @@ def test_recovery_codes(start_mfa: StartMFA) -> None:
         codes = made["recoveryCodes"]
         assert len(codes) == len(set(codes)) == 10
         assert all(len(c) == 14 and c[4] == c[9] == "-" for c in codes)
-        db = sqlite3.connect(stack.app.store.path)  # type: ignore[attr-defined]
-        stored = " ".join(r[0] for r in db.execute("SELECT code_hash FROM recovery_codes"))
-        db.close()
+        stored = " ".join(
+            r[0] for r in rows(stack.app.store, "SELECT code_hash FROM recovery_codes")
+        )
         assert stored.count("$argon2id$") == 10
         assert not any(c.replace("-", "")[2:] in stored for c in codes)  # no plaintext secret
 

@@ -7,12 +7,9 @@ validators, ``st-mfa`` among them) and ``GET /whoami`` (the user and the session
 
 from __future__ import annotations
 
-import itertools
 import re
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,6 +24,7 @@ from bastion.recipe.passwordless import InMemorySmsOutbox
 from tests.adapters.conftest import ASGI, BUILDERS, FRAMEWORKS, T0_MS
 from tests.client import SessionClient
 from tests.conftest import app_info
+from tests.databases import Databases, dump, rows
 from tests.recipes.emailpassword.conftest import FAST_HASHING
 
 PASSWORD = "correct horse 1"
@@ -43,7 +41,6 @@ class PLStack:
     app: bastion.Bastion
     outbox: InMemoryOutbox
     sms: InMemorySmsOutbox
-    db_path: Path
 
     def client(self, mode: str = "cookie") -> SessionClient:
         return SessionClient(self.url, mode, rid="passwordless")  # type: ignore[arg-type]
@@ -65,33 +62,24 @@ class PLStack:
         return next(w for w in text.split() if w.startswith("http"))
 
     def rows(self, table: str) -> list[tuple[Any, ...]]:
-        conn = sqlite3.connect(self.db_path)
-        try:
-            return conn.execute(f"SELECT * FROM {table}").fetchall()
-        finally:
-            conn.close()
+        return rows(self.app.store, f"SELECT * FROM {table}")
 
     def dump(self) -> str:
-        """Everything in the database, as SQL text."""
-        conn = sqlite3.connect(self.db_path)
-        try:
-            return "\n".join(conn.iterdump())
-        finally:
-            conn.close()
+        """Everything in the database, as text."""
+        return dump(self.app.store)
 
 
 StartPL = Callable[..., PLStack]
 
 
 @pytest.fixture
-def start_pl(tmp_path: Path, serve: Any, serve_wsgi: Any) -> Iterator[StartPL]:
+def start_pl(databases: Databases, serve: Any, serve_wsgi: Any) -> Iterator[StartPL]:
     """``start_pl(name="fastapi", *, with_emailpassword=False, mfa=None, extra=(), **options)``.
 
     ``options`` go to ``passwordless.init`` (the outboxes are the default deliveries);
     ``mfa`` is a ``multifactorauth.init(...)`` result; ``extra`` more recipes.
     """
     made: list[bastion.Bastion] = []
-    counter = itertools.count()
 
     def start(
         name: str = "fastapi",
@@ -112,19 +100,18 @@ def start_pl(tmp_path: Path, serve: Any, serve_wsgi: Any) -> Iterator[StartPL]:
         if mfa is not None:
             recipes.append(mfa)
         recipes.extend(extra)
-        db_path = tmp_path / f"{name}-{next(counter)}.db"
         app = bastion.init(
             app_info=app_info(),
             framework="fastapi" if name == "fastapi" else name.split("-")[0],  # type: ignore[arg-type]
             mode="asgi" if name in ASGI else "wsgi",
             recipe_list=recipes,
-            database_url=f"sqlite:///{db_path}",
+            database_url=databases.fresh(name),
             clock=clock,
         )
         made.append(app)
         web = BUILDERS[name]()
         server = serve(web) if name in ASGI else serve_wsgi(web)
-        return PLStack(name, server.url, clock, app, outbox, sms, db_path)
+        return PLStack(name, server.url, clock, app, outbox, sms)
 
     yield start
     for app in made:

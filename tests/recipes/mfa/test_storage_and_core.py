@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import multiprocessing
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +21,10 @@ from bastion.core.recovery_codes import parse_code
 from bastion.errors import ConfigError
 from bastion.recipe import multifactorauth, session, totp
 from bastion.recipe.totp import syncio as totp_syncio
+from bastion.storage import open_store
 from bastion.storage.base import TOTPDeviceRecord
-from bastion.storage.sqlite import SQLiteStore
 from tests.conftest import app_info
+from tests.databases import Databases, dump
 from tests.recipes.mfa.conftest import T0_MS
 
 # -- encryption -----------------------------------------------------------------------------
@@ -61,18 +61,20 @@ def test_encryption_keys_accept_hex_and_base64_only_of_256_bits() -> None:
             parse_key(bad)
 
 
-def _app(db: Path, keys: list[str] | None, clock: ManualClock) -> bastion.Bastion:
+def _app(db: str, keys: list[str] | None, clock: ManualClock) -> bastion.Bastion:
     return bastion.init(
         app_info=app_info(),
         recipe_list=[session.init(), multifactorauth.init(), totp.init()],
-        database_url=f"sqlite:///{db}",
+        database_url=db,
         clock=clock,
         encryption_keys=keys,
     )
 
 
-def test_totp_secrets_are_encrypted_at_rest_and_survive_key_rotation(tmp_path: Path) -> None:
-    db, clock = tmp_path / "rotation.db", ManualClock(T0_MS)
+def test_totp_secrets_are_encrypted_at_rest_and_survive_key_rotation(
+    databases: Databases,
+) -> None:
+    db, clock = databases.fresh(), ManualClock(T0_MS)
     old, new = generate_key(), generate_key()
     app = _app(db, [old], clock)
     created = totp_syncio.create_device("user-1", "phone")
@@ -80,9 +82,7 @@ def test_totp_secrets_are_encrypted_at_rest_and_survive_key_rotation(tmp_path: P
     code = pyotp.TOTP(secret).at(clock.now_ms() // 1000)
     assert totp_syncio.verify_device("user-1", "phone", code)["status"] == "OK"
     raw = parse_base32_secret(secret)
-    conn = sqlite3.connect(db)
-    everything = "\n".join(conn.iterdump())
-    conn.close()
+    everything = dump(app.store)
     assert "bx1." in everything
     assert secret not in everything and raw.hex() not in everything
     app.close()
@@ -104,8 +104,8 @@ def test_totp_secrets_are_encrypted_at_rest_and_survive_key_rotation(tmp_path: P
     app.close()
 
 
-def test_without_keys_one_is_generated_and_kept(tmp_path: Path, caplog: Any) -> None:
-    db, clock = tmp_path / "generated.db", ManualClock(T0_MS)
+def test_without_keys_one_is_generated_and_kept(databases: Databases) -> None:
+    db, clock = databases.fresh(), ManualClock(T0_MS)
     app = _app(db, None, clock)
     secret = totp_syncio.create_device("user-1", "phone")["secret"]
     app.close()
@@ -127,16 +127,16 @@ def test_totp_needs_the_mfa_recipe(tmp_path: Path) -> None:
 # -- replay across processes ----------------------------------------------------------------
 
 
-def _accept(path: str, device_id: str, step: int, barrier: Any, results: Any) -> None:
-    store = SQLiteStore(path)
+def _accept(url: str, device_id: str, step: int, barrier: Any, results: Any) -> None:
+    store = open_store(url)
     barrier.wait()
     results.put(run_sync(store.accept_totp_step(device_id, step, mark_verified=False)))
     store.close()
 
 
-def test_a_step_is_accepted_once_across_processes(tmp_path: Path) -> None:
-    path = str(tmp_path / "replay.db")
-    store = SQLiteStore(path)
+def test_a_step_is_accepted_once_across_processes(databases: Databases) -> None:
+    path = databases.fresh()
+    store = open_store(path)
     device = TOTPDeviceRecord("d1", "user-1", "phone", "bx1.x.y", "SHA1", 6, 30, 1, True, 0, None)
     assert run_sync(store.put_totp_device(device))
     store.close()

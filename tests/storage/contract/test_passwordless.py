@@ -133,7 +133,7 @@ def test_a_device_answers_only_its_own_session_and_a_bad_link_changes_nothing(st
 
 
 def test_second_factor_and_setup_purposes(store: Store) -> None:
-    user, _ = run(
+    run(
         store.get_or_create_passwordless_user(
             tenant_id="public",
             email=None,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bastion.bridge import run_sync
-from bastion.storage.base import SessionRecord
-from bastion.storage.base import Store
+from bastion.storage.base import SessionRecord, Store
 from bastion.users.tokens import EMAIL_VERIFICATION, PASSWORD_RESET, new_token
 from tests.databases import rows
 from tests.storage.contract.conftest import T0

@@ -76,7 +76,8 @@ InitApp = Callable[..., bastion.Bastion]
 
 @pytest.fixture
 def init_app(db_url: str, clock: ManualClock) -> Iterator[InitApp]:
-    """``init_app(recipe_list=..., **session_settings)``: a fresh current app on a temp DB."""
+    """``init_app(recipe_list=..., **session_settings)``: a fresh current app on a temp DB
+    (``app_options`` go to ``bastion.init`` and may name another ``database_url``)."""
     made: list[bastion.Bastion] = []
 
     def make(
@@ -89,13 +90,13 @@ def init_app(db_url: str, clock: ManualClock) -> Iterator[InitApp]:
         **session_settings: Any,
     ) -> bastion.Bastion:
         recipes = recipe_list if recipe_list is not None else [session.init(**session_settings)]
+        options = {"database_url": db_url, **(app_options or {})}
         app = bastion.init(
             app_info=info or app_info(),
             framework=framework,  # type: ignore[arg-type]
             recipe_list=recipes,
-            database_url=db_url,
             clock=clock if use_clock else None,
-            **(app_options or {}),
+            **options,
         )
         made.append(app)
         return app

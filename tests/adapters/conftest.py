@@ -64,7 +64,8 @@ def start_stack(
 ) -> Iterator[StartStack]:
     """``start_stack(name, cors=False, recipes=(), **session_settings)``: init, serve the app.
 
-    ``recipes`` holds callables returning other recipes' ``init(...)`` results.
+    ``recipes`` holds callables returning other recipes' ``init(...)`` results;
+    ``database_url`` replaces the fresh database (seeded from ``template_db``) with another.
 
     Every stack starts from the same clock time on a fresh database, so the same requests give
     the same expiry times on every framework. Only the last started stack is current.
@@ -72,7 +73,12 @@ def start_stack(
     made: list[bastion.Bastion] = []
 
     def start(
-        name: str, *, cors: bool = False, recipes: tuple[Any, ...] = (), **session_settings: Any
+        name: str,
+        *,
+        cors: bool = False,
+        recipes: tuple[Any, ...] = (),
+        database_url: str | None = None,
+        **session_settings: Any,
     ) -> Stack:
         clock = ManualClock(T0_MS)
         app = bastion.init(
@@ -80,7 +86,7 @@ def start_stack(
             framework="fastapi" if name == "fastapi" else name.split("-")[0],  # type: ignore[arg-type]
             mode="asgi" if name in ASGI else "wsgi",
             recipe_list=[session.init(**session_settings), *(make() for make in recipes)],
-            database_url=databases.fresh(name, template=template_db),
+            database_url=database_url or databases.fresh(name, template=template_db),
             clock=clock,
         )
         made.append(app)

@@ -85,6 +85,12 @@ def test_rotation_plan_is_pure_and_settles_on_one_successor() -> None:
     assert plan_rotation([], dynamic=False, now_ms=5).create_from_ms == 5
     late = plan_rotation([key], dynamic=True, now_ms=10 * WEEK_MS)
     assert late.signing is None and late.create_from_ms == 10 * WEEK_MS and late.expired == ("d-0",)
+    # The slot names the key to make the same way on every process, whatever its clock says.
+    assert plan.create_slot == str(WEEK_MS)
+    assert late.create_slot == plan_rotation([key], dynamic=True, now_ms=11 * WEEK_MS).create_slot
+    assert late.create_slot == "after:d-0"
+    assert plan_rotation([], dynamic=True, now_ms=5).create_slot == "first"
+    assert plan_rotation([], dynamic=False, now_ms=5).create_slot == "static"
 
 
 def test_two_processes_rotating_at_once_agree_on_the_key(init_app: Any, clock: ManualClock) -> None:
@@ -101,6 +107,26 @@ def test_two_processes_rotating_at_once_agree_on_the_key(init_app: Any, clock: M
     assert keys[0].kid == keys[1].kid
     assert len(run_sync(store.list_signing_keys())) == 2
     assert current_app() is app
+
+
+def test_processes_whose_clocks_differ_still_make_one_key(databases: Any) -> None:
+    """Both find no signing key (a fresh database) at slightly different times: the one that
+    stores second signs with the first one's key, although it starts 3 ms later on its clock."""
+    from bastion.sessions.keyring import KeyRing
+    from bastion.storage import open_store
+
+    store = open_store(databases.fresh())
+    start = 1_900_000_000_000
+    rings = [
+        KeyRing(
+            store, ManualClock(at), dynamic=True, interval_s=WEEK_MS // 1000, access_validity_s=3600
+        )
+        for at in (start + 3, start)
+    ]
+    keys = [run_sync(ring.signing_key()) for ring in rings]
+    assert keys[0].kid == keys[1].kid == f"d-{start + 3}"
+    assert [k.kid for k in run_sync(store.list_signing_keys())] == [f"d-{start + 3}"]
+    store.close()
 
 
 def test_private_keys_are_sealed_at_rest_with_encryption_keys(init_app: Any, serve: Any) -> None:

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from bastion.core.encoding import b64url_encode
 
 __all__ = [
+    "CLOCK_SKEW_MS",
     "PUBLISH_AHEAD_MS",
     "KeyPlan",
     "SigningKey",
@@ -26,6 +27,8 @@ __all__ = [
 ]
 
 PUBLISH_AHEAD_MS = 60_000
+CLOCK_SKEW_MS = 5_000
+"""How far ahead of this process's clock a key may start and still sign when no other does."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +143,17 @@ def plan_rotation(keys: list[SigningKey], *, dynamic: bool, now_ms: int) -> KeyP
     signing = max(
         (k for k in live if k.signs_at(now_ms)), key=lambda k: k.sign_from_ms, default=None
     )
+    if signing is None:
+        # A key another process made a moment ago on a clock a little ahead of this one.
+        signing = min(
+            (
+                k
+                for k in live
+                if now_ms < k.sign_until_ms and k.sign_from_ms - now_ms <= CLOCK_SKEW_MS
+            ),
+            key=lambda k: k.sign_from_ms,
+            default=None,
+        )
     create_from: int | None = None
     slot: str | None = None
     if signing is None:

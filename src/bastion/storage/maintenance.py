@@ -8,10 +8,8 @@ from typing import Protocol
 from bastion.bridge import pause
 from bastion.storage.sql import Kind, SQLStoreBase, Tx
 
-__all__ = ["CLEANUP_BATCH", "CLEANUP_PAUSE_S", "MaintenanceQueries", "MaintenanceStore"]
+__all__ = ["CLEANUP_PAUSE_S", "MaintenanceQueries", "MaintenanceStore"]
 
-CLEANUP_BATCH = 500
-"""Rows per cleanup transaction: a few milliseconds of lock on SQLite with every index kept."""
 CLEANUP_PAUSE_S = 0.01
 """Between batches: SQLite writers waiting on the lock poll every few ms and get their turn."""
 
@@ -26,12 +24,11 @@ EXPIRING_TABLES = (
 class MaintenanceStore(Protocol):
     """Housekeeping that no request does."""
 
-    async def delete_expired(
-        self, now_ms: int, *, batch_size: int = CLEANUP_BATCH
-    ) -> dict[str, int]:
+    async def delete_expired(self, now_ms: int, *, batch_size: int | None = None) -> dict[str, int]:
         """Delete rows whose lifetime is over (sessions, one-time tokens, login codes).
 
-        Works in batches of ``batch_size`` rows, each its own short transaction, pausing
+        Works in batches of ``batch_size`` rows (by default the database's ``cleanup_batch``:
+        100 on SQLite, 1000 on PostgreSQL), each its own short transaction, pausing
         :data:`CLEANUP_PAUSE_S` between them, so requests never wait long for a lock. A row
         that a concurrent write makes live again (a refresh extending its session) is kept.
         Safe to run from several processes at once. Returns how many rows went, per table.
@@ -52,9 +49,9 @@ def _delete_batch(table: str, key: str, now_ms: int, limit: int, tx: Tx) -> int:
 class MaintenanceQueries(SQLStoreBase):
     """:class:`MaintenanceStore` in SQL."""
 
-    async def delete_expired(
-        self, now_ms: int, *, batch_size: int = CLEANUP_BATCH
-    ) -> dict[str, int]:
+    async def delete_expired(self, now_ms: int, *, batch_size: int | None = None) -> dict[str, int]:
+        if batch_size is None:
+            batch_size = self._db.cleanup_batch
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         deleted: dict[str, int] = {}

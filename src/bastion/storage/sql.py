@@ -153,6 +153,8 @@ class Database(ABC):
     """Connections the store may use at once: its executor gets as many threads."""
     display_url: str
     """The database URL with any password masked, for messages."""
+    cleanup_batch: int
+    """Rows one cleanup transaction deletes (:meth:`MaintenanceStore.delete_expired`)."""
 
     @abstractmethod
     def run(self, kind: Kind, work: Callable[[Tx], R]) -> R:

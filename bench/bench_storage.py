@@ -40,10 +40,12 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.databases import fill_sessions as fill  # noqa: E402
+
 from bastion.bridge import run_sync  # noqa: E402
 from bastion.storage import open_store  # noqa: E402
 from bastion.storage.base import SessionRecord, Store  # noqa: E402
-from bastion.storage.sql import Kind, Tx  # noqa: E402
+from bastion.storage.sql import Kind  # noqa: E402
 
 NOW = 1_800_000_000_000
 PG = os.environ.get("BASTION_BENCH_POSTGRES_URL") or os.environ.get("BASTION_TEST_POSTGRES_URL")
@@ -89,34 +91,7 @@ def backends(name: str) -> list[tuple[str, str]]:
 
 
 def fill_sessions(store: Store, count: int, *, expired_every: int = 0, prefix: str = "s") -> None:
-    """``count`` sessions in one statement; every ``expired_every``-th one expired long ago."""
-    columns = (
-        "handle, user_id, recipe_user_id, tenant_id, access_payload, session_data, "
-        "current_hash2, prev_hash2, rotated_at_ms, created_at_ms, expires_at_ms"
-    )
-    expires = (
-        f"CASE WHEN i % {expired_every} = 0 THEN 2 ELSE {NOW * 2} END"
-        if expired_every
-        else str(NOW * 2)
-    )
-    values = (
-        f"'{prefix}' || i, 'u' || (i % 5000), 'u', 'public', '{{}}', '{{}}', 'h' || i, "
-        f"NULL, NULL, 1, {expires}"
-    )
-    if store.database.dialect.name == "sqlite":  # type: ignore[attr-defined]
-        sql = (
-            f"INSERT INTO sessions ({columns}) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
-            f"SELECT i + 1 FROM n WHERE i < ?) SELECT {values} FROM n"
-        )
-    else:
-        sql = f"INSERT INTO sessions ({columns}) SELECT {values} FROM generate_series(1, ?) i"
-
-    def work(tx: Tx) -> None:
-        tx.execute(sql, (count,))
-
-    store.database.run(Kind.WRITE, work)  # type: ignore[attr-defined]
-    if store.database.dialect.name != "sqlite":  # type: ignore[attr-defined]
-        store.database.run(Kind.READ, lambda tx: tx.execute("ANALYZE sessions"))  # type: ignore[attr-defined]
+    fill(store, count, expired_every=expired_every, prefix=prefix, live_until_ms=NOW * 2)
 
 
 def median_us(samples: list[float]) -> float:

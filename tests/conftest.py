@@ -52,6 +52,16 @@ def database_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database
     host.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Report every skipped PostgreSQL test under one line of the summary, not one per test."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    longrepr = report.longrepr
+    if report.skipped and isinstance(longrepr, tuple) and POSTGRES_SKIP_REASON in longrepr[2]:
+        report.longrepr = ("tests/conftest.py", 0, longrepr[2])
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """``sqlite`` or ``postgres``: the database every store of the test uses."""

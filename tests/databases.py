@@ -27,6 +27,7 @@ __all__ = [
     "Databases",
     "PostgresSchemas",
     "dump",
+    "fill_sessions",
     "postgres_url",
     "rows",
     "table_names",
@@ -68,6 +69,32 @@ def table_names(store: Any) -> list[str]:
             "WHERE table_schema = current_schema() AND table_name <> 'bastion_migrations'"
         )
     return sorted(r[0] for r in rows(store, sql))
+
+
+def fill_sessions(
+    store: Any, count: int, *, expired_every: int = 0, prefix: str = "s", live_until_ms: int
+) -> None:
+    """``count`` sessions in one statement (``{prefix}1`` …); every ``expired_every``-th one
+    expired long ago (all of them with 1), the others live until ``live_until_ms``."""
+    columns = (
+        "handle, user_id, recipe_user_id, tenant_id, access_payload, session_data, "
+        "current_hash2, prev_hash2, rotated_at_ms, created_at_ms, expires_at_ms"
+    )
+    expires = f"CASE WHEN i % {expired_every} = 0 THEN 2 ELSE {int(live_until_ms)} END"
+    values = (
+        f"'{prefix}' || i, 'u' || (i % 5000), 'u', 'public', '{{}}', '{{}}', 'h' || i, "
+        f"NULL, NULL, 1, {expires if expired_every else int(live_until_ms)}"
+    )
+    if store.database.dialect.name == "sqlite":
+        sql = (
+            f"INSERT INTO sessions ({columns}) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+            f"SELECT i + 1 FROM n WHERE i < ?) SELECT {values} FROM n"
+        )
+    else:
+        sql = f"INSERT INTO sessions ({columns}) SELECT {values} FROM generate_series(1, ?) i"
+    store.database.run(Kind.WRITE, lambda tx: tx.execute(sql, (count,)))
+    if store.database.dialect.name != "sqlite":
+        store.database.run(Kind.READ, lambda tx: tx.execute("ANALYZE sessions"))
 
 
 def dump(store: Any) -> str:

@@ -31,9 +31,8 @@ import httpx
 import pytest
 
 from bastion.storage import open_store
-from bastion.storage.sql import Kind, Tx
 from tests.conftest import free_port
-from tests.databases import Databases
+from tests.databases import Databases, fill_sessions
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_STALL_MS = 50
@@ -45,25 +44,8 @@ PASSWORD = "correct horse 1"
 
 
 def fill_expired(url: str, count: int) -> None:
-    """``count`` sessions that expired long ago, in one statement."""
     store = open_store(url)
-    columns = (
-        "handle, user_id, recipe_user_id, tenant_id, access_payload, session_data, "
-        "current_hash2, prev_hash2, rotated_at_ms, created_at_ms, expires_at_ms"
-    )
-    values = "'x' || i, 'old', 'old', 'public', '{}', '{}', 'h', NULL, NULL, 1, 2"
-    if store.database.dialect.name == "sqlite":  # type: ignore[attr-defined]
-        sql = (
-            f"INSERT INTO sessions ({columns}) WITH RECURSIVE n(i) AS "
-            f"(SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) SELECT {values} FROM n"
-        )
-    else:
-        sql = f"INSERT INTO sessions ({columns}) SELECT {values} FROM generate_series(1, ?) i"
-
-    def work(tx: Tx) -> None:
-        tx.execute(sql, (count,))
-
-    store.database.run(Kind.WRITE, work)  # type: ignore[attr-defined]
+    fill_sessions(store, count, expired_every=1, prefix="x", live_until_ms=0)
     store.close()
 
 

@@ -24,6 +24,20 @@ def _user(store: Store, user_id: str, email: str, at: int = T0) -> Any:
     )
 
 
+def _token(store: Store, digest: str, purpose: str) -> None:
+    """A token of ``purpose`` for u@example.com, live for 1 s from ``T0``."""
+    run_sync(
+        store.add_token(
+            digest,
+            purpose=purpose,
+            user_id="u",
+            email_key="u@example.com",
+            expires_at_ms=T0 + 1000,
+            now_ms=T0,
+        )
+    )
+
+
 def _rows(store: Store, sql: str, *params: Any) -> list[Any]:
     return rows(store, sql, *params)
 
@@ -97,16 +111,7 @@ def test_tokens_are_single_use_expire_and_keep_to_their_purpose(store: Store) ->
     token, digest = new_token()
     other, other_digest = new_token()
     for value in (digest, other_digest):
-        run_sync(
-            store.add_token(
-                value,
-                purpose=EMAIL_VERIFICATION,
-                user_id="u",
-                email_key="u@example.com",
-                expires_at_ms=T0 + 1000,
-                now_ms=T0,
-            )
-        )
+        _token(store, value, EMAIL_VERIFICATION)
     # Only hashes are stored.
     stored = [r[0] for r in _rows(store, "SELECT token_hash FROM user_tokens")]
     assert token not in stored
@@ -129,16 +134,7 @@ def test_reset_with_token_checks_the_email_and_drops_every_reset_token(store: St
     for _ in range(3):
         _, digest = new_token()
         digests.append(digest)
-        run_sync(
-            store.add_token(
-                digest,
-                purpose=PASSWORD_RESET,
-                user_id="u",
-                email_key="u@example.com",
-                expires_at_ms=T0 + 1000,
-                now_ms=T0,
-            )
-        )
+        _token(store, digest, PASSWORD_RESET)
     assert (
         run_sync(
             store.reset_password_with_token(
@@ -159,16 +155,7 @@ def test_reset_with_token_checks_the_email_and_drops_every_reset_token(store: St
     assert _rows(store, "SELECT COUNT(*) FROM user_tokens") == [(0,)]
     # A token issued before an email change no longer works.
     _, digest = new_token()
-    run_sync(
-        store.add_token(
-            digest,
-            purpose=PASSWORD_RESET,
-            user_id="u",
-            email_key="u@example.com",
-            expires_at_ms=T0 + 1000,
-            now_ms=T0,
-        )
-    )
+    _token(store, digest, PASSWORD_RESET)
     assert (
         run_sync(store.update_password_login("u", email=("new@example.com", "new@example.com")))
         == "OK"
@@ -275,16 +262,7 @@ def test_two_logins_moving_to_one_email_at_once(store: Store, concurrently: Any)
 def test_a_reset_token_works_once_however_many_use_it(store: Store, concurrently: Any) -> None:
     _user(store, "u", "u@example.com")
     _, digest = new_token()
-    run_sync(
-        store.add_token(
-            digest,
-            purpose=PASSWORD_RESET,
-            user_id="u",
-            email_key="u@example.com",
-            expires_at_ms=T0 + 1000,
-            now_ms=T0,
-        )
-    )
+    _token(store, digest, PASSWORD_RESET)
     done = concurrently(
         10,
         lambda i: store.reset_password_with_token(
@@ -299,16 +277,7 @@ def test_a_reset_token_works_once_however_many_use_it(store: Store, concurrently
 def test_a_token_is_consumed_once(store: Store, concurrently: Any) -> None:
     _user(store, "u", "u@example.com")
     _, digest = new_token()
-    run_sync(
-        store.add_token(
-            digest,
-            purpose=EMAIL_VERIFICATION,
-            user_id="u",
-            email_key="u@example.com",
-            expires_at_ms=T0 + 1000,
-            now_ms=T0,
-        )
-    )
+    _token(store, digest, EMAIL_VERIFICATION)
     got = concurrently(
         10, lambda i: store.consume_token(digest, purpose=EMAIL_VERIFICATION, now_ms=T0)
     )

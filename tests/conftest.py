@@ -138,6 +138,9 @@ class LiveServer:
             log_level="warning",
             lifespan="off",
             proxy_headers=False,
+            # Longer than any test's pauses: a kept-alive connection that the server closes just
+            # as a client sends on it is a "server disconnected" error, not a test result.
+            timeout_keep_alive=120,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

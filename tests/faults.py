@@ -44,11 +44,13 @@ class TcpProxy:
 
     def restore(self) -> None:
         server = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
-        self._server = server
+        with self._lock:
+            self._server = server
         threading.Thread(target=self._accept, args=(server,), daemon=True).start()
 
     def cut(self) -> None:
-        server, self._server = self._server, None
+        with self._lock:
+            server, self._server = self._server, None
         if server is not None:
             # shutdown() wakes the thread blocked in accept(); close() alone would not, and the
             # kernel would go on accepting into the backlog.
@@ -78,6 +80,10 @@ class TcpProxy:
                 continue
             upstream.settimeout(None)
             with self._lock:
+                if self._server is not server:  # cut meanwhile: this one goes too
+                    client.close()
+                    upstream.close()
+                    return
                 self._sockets += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
@@ -93,3 +99,4 @@ class TcpProxy:
             for sock in (source, sink):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+                sock.close()

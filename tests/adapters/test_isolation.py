@@ -21,6 +21,14 @@ import pytest
 
 from tests.adapters.conftest import ASGI, FRAMEWORKS, StartStack
 
+
+@pytest.fixture
+def backend() -> str:
+    """SQLite only: what is checked is per-request state in each adapter, the same on every
+    backend; the storage races are the contract suite's and the cluster test's."""
+    return "sqlite"
+
+
 USERS = 8
 REQUESTS = 1000
 THREADS = 16

@@ -16,6 +16,13 @@ from tests.browser.harness import DIST_DIR, Browser, Page, build_page, require_t
 from tests.conftest import LiveServer, app_info
 
 
+@pytest.fixture
+def backend() -> str:
+    """SQLite only: these tests check the frontend SDK against bastion's protocol, which is the
+    same on every backend (the HTTP suites run on both; a browser run costs seconds)."""
+    return "sqlite"
+
+
 # Session scope: launching Chromium costs seconds; each page gets a fresh context anyway.
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:

@@ -158,7 +158,9 @@ def probe_app() -> Any:
 
         async def run() -> None:
             started = time.perf_counter()
-            cleanup["deleted"] = await bastion.store.delete_expired(bastion.clock.now_ms())
+            cleanup["deleted"] = await bastion.store.delete_expired(
+                bastion.clock.now_ms(), batch_size=500
+            )
             cleanup["seconds"] = round(time.perf_counter() - started, 2)
 
         cleanup.clear()

@@ -153,13 +153,15 @@ class Auditor:
         """Record one event and return it.
 
         Args:
-            request: where the client address and user agent come from; by default the
-                request ``user_context`` was made for.
+            request: where the client address, user agent and (unless given) session handle
+                come from; by default the request ``user_context`` was made for.
             account: the account identifier the request named (a normalised email); kept,
                 as a keyed hash, only when ``user_id`` is None.
         """
         request = request or request_of(user_context)
         agent = request.get_header("user-agent") if request is not None else None
+        if session_handle is None and request is not None and request.state.session is not None:
+            session_handle = request.state.session.get_handle()  # the request's own session
         record = AuditEvent(
             time_ms=self._clock.now_ms(),
             event=event,

@@ -25,6 +25,7 @@ __all__ = [
     "LoginMethodRecord",
     "MFAStore",
     "PasswordCredential",
+    "PasswordReset",
     "PasswordlessConsumeOutcome",
     "PasswordlessDeviceRecord",
     "PasswordlessStore",
@@ -165,6 +166,17 @@ class TokenRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PasswordReset:
+    """What :meth:`CredentialStore.reset_password_with_token` did."""
+
+    recipe_user_id: str
+    email_key: str
+    """The normalised email the token was issued for (the login's current one)."""
+    revoked_sessions: list[str]
+    """Handles of the sessions deleted by the reset."""
+
+
+@dataclass(frozen=True, slots=True)
 class CounterState:
     """A throttling counter."""
 
@@ -256,12 +268,25 @@ class CredentialStore(Protocol):
         ...
 
     async def reset_password_with_token(
-        self, token_hash: str, *, purpose: str, new_hash: str, now_ms: int
-    ) -> str | None:
-        """Consume a live reset token and set the password, in one transaction.
+        self,
+        token_hash: str,
+        *,
+        purpose: str,
+        new_hash: str,
+        now_ms: int,
+        revoke_sessions: bool,
+        mark_email_verified: bool,
+        clear_counter: tuple[str, str] | None = None,
+    ) -> PasswordReset | None:
+        """Complete a password reset in one transaction: all of it, or (a crash, a stale
+        token) none of it.
 
-        The token must still name the login's current email. Every reset token of the user
-        is dropped. Returns the recipe user id, or None if the token is not valid.
+        The live token must still name the login's current email. In the same transaction:
+        the password is set and every reset token of the user is dropped; with
+        ``revoke_sessions``, every session of the user is deleted, with the second-factor and
+        setup codes bound to sessions; with ``mark_email_verified``, the token's email is marked
+        verified (the link proved the mailbox); the throttling counter ``clear_counter``
+        (``(name, stored key)``: the sign-in lock) is deleted. None if the token is not valid.
         """
         ...
 

@@ -15,6 +15,7 @@ from bastion.storage.base import (
     CounterState,
     LoginMethodRecord,
     PasswordCredential,
+    PasswordReset,
     TokenRecord,
     UserRecord,
 )
@@ -300,8 +301,16 @@ class SQLiteUserStoreMixin:
             return "OK"
 
     async def reset_password_with_token(
-        self, token_hash: str, *, purpose: str, new_hash: str, now_ms: int
-    ) -> str | None:
+        self,
+        token_hash: str,
+        *,
+        purpose: str,
+        new_hash: str,
+        now_ms: int,
+        revoke_sessions: bool,
+        mark_email_verified: bool,
+        clear_counter: tuple[str, str] | None = None,
+    ) -> PasswordReset | None:
         with self._write() as conn:
             row = conn.execute(
                 "SELECT user_id, email_key FROM user_tokens WHERE token_hash = ? AND purpose = ? "
@@ -311,16 +320,43 @@ class SQLiteUserStoreMixin:
             if row is None:
                 return None
             user_id, email_key = row
-            conn.execute(
-                "DELETE FROM user_tokens WHERE user_id = ? AND purpose = ?", (user_id, purpose)
-            )
             cursor = conn.execute(
                 "UPDATE password_credentials SET password_hash = ? WHERE recipe_user_id = ? "
                 "AND EXISTS (SELECT 1 FROM login_methods lm WHERE lm.recipe_user_id = ? "
                 "AND lm.email_key = ?)",
                 (new_hash, user_id, user_id, email_key),
             )
-            return str(user_id) if cursor.rowcount == 1 else None
+            if cursor.rowcount != 1:
+                return None  # the login's email changed since: the token is stale (no writes)
+            conn.execute(
+                "DELETE FROM user_tokens WHERE user_id = ? AND purpose = ?", (user_id, purpose)
+            )
+            revoked: list[str] = []
+            if revoke_sessions:
+                revoked = [
+                    r[0]
+                    for r in conn.execute(
+                        "DELETE FROM sessions WHERE user_id = ? OR recipe_user_id = ? "
+                        "RETURNING handle",
+                        (user_id, user_id),
+                    )
+                ]
+                conn.execute(
+                    "DELETE FROM passwordless_devices WHERE user_id = ? "
+                    "AND session_handle IS NOT NULL",
+                    (user_id,),
+                )
+            if mark_email_verified:
+                conn.execute(
+                    "INSERT INTO verified_emails (recipe_user_id, email_key) VALUES (?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (user_id, email_key),
+                )
+            if clear_counter is not None:
+                conn.execute(
+                    "DELETE FROM rate_counters WHERE name = ? AND counter_key = ?", clear_counter
+                )
+            return PasswordReset(str(user_id), str(email_key), sorted(revoked))
 
     # -- single-use tokens ----------------------------------------------------------------------
 

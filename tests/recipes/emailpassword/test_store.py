@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bastion.bridge import run_sync
-from bastion.storage.base import SessionRecord
+from bastion.storage.base import PasswordReset, SessionRecord
 from bastion.storage.sqlite import SQLiteStore
 from bastion.users.tokens import EMAIL_VERIFICATION, PASSWORD_RESET, new_token
 
@@ -152,22 +152,8 @@ def test_reset_with_token_checks_the_email_and_drops_every_reset_token(store: SQ
                 now_ms=T0,
             )
         )
-    assert (
-        run_sync(
-            store.reset_password_with_token(
-                digests[0], purpose=PASSWORD_RESET, new_hash="h2", now_ms=T0 + 1000
-            )
-        )
-        is None
-    )  # expired
-    assert (
-        run_sync(
-            store.reset_password_with_token(
-                digests[1], purpose=PASSWORD_RESET, new_hash="h2", now_ms=T0
-            )
-        )
-        == "u"
-    )
+    assert _reset(store, digests[0], "h2", now_ms=T0 + 1000) is None  # expired
+    assert _reset(store, digests[1], "h2") == PasswordReset("u", "u@example.com", [])
     assert _rows(store, "SELECT password_hash FROM password_credentials") == [("h2",)]
     assert _rows(store, "SELECT COUNT(*) FROM user_tokens") == [(0,)]
     # A token issued before an email change no longer works.
@@ -186,14 +172,86 @@ def test_reset_with_token_checks_the_email_and_drops_every_reset_token(store: SQ
         run_sync(store.update_password_login("u", email=("new@example.com", "new@example.com")))
         == "OK"
     )
-    assert (
-        run_sync(
-            store.reset_password_with_token(
-                digest, purpose=PASSWORD_RESET, new_hash="h3", now_ms=T0
-            )
+    assert _reset(store, digest, "h3") is None
+    assert _rows(store, "SELECT password_hash FROM password_credentials") == [("h2",)]
+
+
+def _reset(store: SQLiteStore, digest: str, new_hash: str, **options: Any) -> Any:
+    kwargs: dict[str, Any] = {
+        "purpose": PASSWORD_RESET,
+        "new_hash": new_hash,
+        "now_ms": T0,
+        "revoke_sessions": False,
+        "mark_email_verified": False,
+    }
+    kwargs.update(options)
+    return run_sync(store.reset_password_with_token(digest, **kwargs))
+
+
+def _session(store: SQLiteStore, handle: str, user_id: str) -> None:
+    run_sync(
+        store.create_session(
+            SessionRecord(handle, user_id, user_id, "public", {}, {}, "h", None, None, T0, T0 + 10)
         )
-        is None
     )
+
+
+def test_a_reset_ends_everything_the_old_password_allowed_in_one_call(store: SQLiteStore) -> None:
+    _user(store, "u", "u@example.com")
+    _user(store, "v", "v@example.com")
+    for handle, user in (("s1", "u"), ("s2", "u"), ("s3", "v")):
+        _session(store, handle, user)
+    _, digest = new_token()
+    run_sync(
+        store.add_token(
+            digest,
+            purpose=PASSWORD_RESET,
+            user_id="u",
+            email_key="u@example.com",
+            expires_at_ms=T0 + 1000,
+            now_ms=T0,
+        )
+    )
+    with sqlite3.connect(store.path) as conn:
+        conn.execute(
+            "INSERT INTO rate_counters VALUES ('signin-account', 'k-u', ?, 10, 100)", (T0,)
+        )
+        conn.execute(
+            "INSERT INTO rate_counters VALUES ('signin-account', 'k-v', ?, 10, 100)", (T0,)
+        )
+        for device, user, handle, purpose in (
+            ("d1", "u", "s1", "factor"),  # a second-factor code bound to a revoked session
+            ("d2", "u", None, "signinup"),  # a sign-in code: not bound to any session
+            ("d3", "v", "s3", "factor"),
+        ):
+            conn.execute(
+                "INSERT INTO passwordless_devices (pre_auth_session_id, tenant_id, email, "
+                "email_key, purpose, user_id, session_handle, code_id, code_hash, "
+                "link_code_hash, created_at_ms, code_created_at_ms, expires_at_ms) "
+                "VALUES (?, 'public', 'x@example.com', 'x@example.com', ?, ?, ?, ?, 'h', 'l', "
+                "?, ?, ?)",
+                (device, purpose, user, handle, "c" + device, T0, T0, T0 + 1000),
+            )
+    done = _reset(
+        store,
+        digest,
+        "h2",
+        revoke_sessions=True,
+        mark_email_verified=True,
+        clear_counter=("signin-account", "k-u"),
+    )
+    assert done == PasswordReset("u", "u@example.com", ["s1", "s2"])
+    assert _rows(store, "SELECT handle FROM sessions") == [("s3",)]
+    assert _rows(store, "SELECT * FROM verified_emails") == [("u", "u@example.com")]
+    assert _rows(store, "SELECT counter_key FROM rate_counters") == [("k-v",)]
+    assert _rows(store, "SELECT pre_auth_session_id FROM passwordless_devices") == [
+        ("d2",),
+        ("d3",),
+    ]
+    assert _rows(store, "SELECT password_hash FROM password_credentials WHERE recipe_user_id = 'u'")[
+        0
+    ] == ("h2",)
+    assert _reset(store, digest, "h3", revoke_sessions=True, mark_email_verified=True) is None
 
 
 def test_update_password_login_outcomes(store: SQLiteStore) -> None:

@@ -248,9 +248,9 @@ def test_a_reset_ends_everything_the_old_password_allowed_in_one_call(store: SQL
         ("d2",),
         ("d3",),
     ]
-    assert _rows(store, "SELECT password_hash FROM password_credentials WHERE recipe_user_id = 'u'")[
-        0
-    ] == ("h2",)
+    assert _rows(
+        store, "SELECT password_hash FROM password_credentials WHERE recipe_user_id = 'u'"
+    )[0] == ("h2",)
     assert _reset(store, digest, "h3", revoke_sessions=True, mark_email_verified=True) is None
 
 

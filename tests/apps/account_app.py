@@ -1,7 +1,7 @@
 """A FastAPI app with every recipe that signs users in, plus account routes of its own.
 
 bastion's ``/auth`` API (email-password, email verification, MFA with TOTP required of everyone,
-passwordless codes), and the routes an app writes itself, each using
+passwordless email codes as a second factor), and the routes an app writes itself, each using
 ``verify_sensitive_operation`` as ``docs/mfa.md`` shows:
 
 - ``POST /account/password`` ``{"oldPassword", "newPassword"}``: change the password;
@@ -23,7 +23,14 @@ import bastion
 from bastion.clock import Clock
 from bastion.email import EmailBackend
 from bastion.framework.fastapi import get_middleware
-from bastion.recipe import emailpassword, emailverification, multifactorauth, session, totp
+from bastion.recipe import (
+    emailpassword,
+    emailverification,
+    multifactorauth,
+    passwordless,
+    session,
+    totp,
+)
 from bastion.recipe.emailpassword.asyncio import sign_in, update_email_or_password
 from bastion.recipe.emailpassword.interfaces import (
     EmailAlreadyExistsError,
@@ -70,6 +77,7 @@ def init(
             emailverification.init("OPTIONAL", email_delivery=outbox),
             multifactorauth.init(**mfa),
             totp.init(),
+            passwordless.init(email_delivery=outbox),
         ],
         database_url=database_url,
         clock=clock,

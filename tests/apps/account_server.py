@@ -64,7 +64,8 @@ class CrashingStore(SQLiteStore):
         if not self.armed or not statement.lstrip().upper().startswith(WRITES):
             return
         self.writes += 1
-        print(f"write {self.writes}: {' '.join(statement.split())}", file=sys.stderr, flush=True)
+        sys.stderr.write(f"write {self.writes}: {' '.join(statement.split())}\n")
+        sys.stderr.flush()
         if self.writes == self.crash_at:
             os._exit(CRASH_EXIT_CODE)  # no cleanup, no rollback: as a power cut or kill -9
 

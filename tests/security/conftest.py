@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -84,6 +85,23 @@ class Stack:
 
     def totp(self, client: SessionClient, secret: str) -> Any:
         return api(client, "POST", "/totp/verify", {"totp": self.code(secret)})
+
+    def email_code(self, client: SessionClient, email: str) -> Any:
+        """Complete ``otp-email`` in the client's session, as auth-react does (the flag true)."""
+        fdi = {"fdi-version": "3.1,4.0,4.1,4.2", "rid": "passwordless"}
+        body = {"email": email, "shouldTryLinkingWithSessionUser": True}
+        started = client.post("/auth/signinup/code", json=body, headers=fdi).json()
+        assert started["status"] == "OK", started
+        text = self.outbox.to(email)[-1].text
+        code = re.search(r"(?<![0-9])([0-9]{6})(?![0-9])", text)
+        assert code is not None, text
+        consume = {
+            "preAuthSessionId": started["preAuthSessionId"],
+            "deviceId": started["deviceId"],
+            "userInputCode": code.group(1),
+            "shouldTryLinkingWithSessionUser": True,
+        }
+        return client.post("/auth/signinup/code/consume", json=consume, headers=fdi)
 
     def reset_link(self, email: str) -> str:
         """The link of the last reset email sent to ``email``."""

@@ -11,6 +11,10 @@ password while signed in: each of these first calls :func:`verify_sensitive_oper
    ``step_up_max_age_seconds`` (5 minutes by default); otherwise it answers the step-up 403
    (``st-mfa``, with an RFC 9470 ``WWW-Authenticate`` challenge) that the frontend can act on.
 
+One exception, decided by the MFA recipe's setup guard: a session that owes a factor of which
+the user has none yet (TOTP required, not set up) may set that factor up with only step 1;
+no second factor could be recent there.
+
 Recipes added later (roles, social login, passkeys) call the same function for their own
 sensitive operations, and may add conditions through the hook.
 """
@@ -25,7 +29,17 @@ if TYPE_CHECKING:
     from bastion.app import Bastion
     from bastion.sessions.container import SessionContainer
 
-__all__ = ["verify_sensitive_operation"]
+__all__ = ["verify_live_session", "verify_sensitive_operation"]
+
+
+async def verify_live_session(
+    app: Bastion, session: SessionContainer, user_context: dict[str, Any]
+) -> None:
+    """Return if ``session`` still exists in the database; 401 (tokens cleared) otherwise."""
+    implementation = app.session_recipe.recipe_implementation
+    info = await implementation.get_session_information(session.get_handle(), user_context)
+    if info is None:
+        raise UnauthorisedError("Session does not exist anymore.")
 
 
 async def verify_sensitive_operation(
@@ -37,10 +51,7 @@ async def verify_sensitive_operation(
         UnauthorisedError: the session was revoked or has expired (401, tokens cleared).
         InvalidClaimsError: a recipe wants more, such as a recent second factor (403).
     """
-    implementation = app.session_recipe.recipe_implementation
-    info = await implementation.get_session_information(session.get_handle(), user_context)
-    if info is None:
-        raise UnauthorisedError("Session does not exist anymore.")
+    await verify_live_session(app, session, user_context)
     for recipe in app.recipes.values():
         hook = getattr(recipe, "check_sensitive_operation", None)
         if hook is not None:

@@ -33,7 +33,7 @@ from bastion.recipe.multifactorauth.interfaces import (
 )
 from bastion.recipe.multifactorauth.types import MFAClaimValue, MFAState, RecoveryCodesConfig
 from bastion.sessions.claims import ClaimValidationError
-from bastion.sessions.sensitive import verify_sensitive_operation
+from bastion.sessions.sensitive import verify_live_session, verify_sensitive_operation
 
 if TYPE_CHECKING:
     from bastion.app import Bastion
@@ -280,8 +280,13 @@ class MultiFactorAuthRecipe:
                 "invalid claim",
                 [ClaimValidationError(MultiFactorAuthClaim.key, {"message": refusal})],
             )
-        # Setting up a factor is a sensitive operation (a recent second factor, if any).
-        await verify_sensitive_operation(self.app, session, user_context)
+        if state.is_satisfied:
+            # Adding a factor is a sensitive operation (a recent second factor, if any).
+            await verify_sensitive_operation(self.app, session, user_context)
+        else:
+            # The factor this session owes, of which the user has none yet: the first setup
+            # the requirements demand (no second factor can be recent). A live session only.
+            await verify_live_session(self.app, session, user_context)
 
     # -- sensitive operations, the second factor's deadline, the last factor --------------------
 

@@ -8,7 +8,7 @@ Configured by environment variables (this is a test program, not part of bastion
 - ``BASTION_TEST_CRASH_AT=N`` (optional): once serving, the process dies (``os._exit``) just
   before its N-th write statement (``INSERT``, ``UPDATE``, ``DELETE``, ``COMMIT``) reaches
   SQLite: a sqlite3 trace callback on every connection of a store subclass made here. Each
-  statement is echoed to stderr as ``write <n>: <sql>``, so a test can say where it died.
+  is echoed to stderr as ``write <n>: <verb and table>``, so a test can say where it died.
 
 Run as ``python -m tests.apps.account_server`` from the repository root.
 """
@@ -64,7 +64,8 @@ class CrashingStore(SQLiteStore):
         if not self.armed or not statement.lstrip().upper().startswith(WRITES):
             return
         self.writes += 1
-        sys.stderr.write(f"write {self.writes}: {' '.join(statement.split())}\n")
+        words = statement.split()  # the verb and the table, not the values (hashes, tokens)
+        sys.stderr.write(f"write {self.writes}: {' '.join(words[:3])}\n")
         sys.stderr.flush()
         if self.writes == self.crash_at:
             os._exit(CRASH_EXIT_CODE)  # no cleanup, no rollback: as a power cut or kill -9

@@ -13,9 +13,10 @@ Comparisons are on the NFKC-normalised, case-folded password. A password is *com
 or what is left after trimming digits, spaces and punctuation from both ends
 (``Password2024!`` → ``password``), is on the shipped list of 9,913 common passwords
 (``data/common-passwords.txt``; its source and licence are beside it). It is *based on the
-context* when it contains a context word (the email's local part and its parts, the app's
-name, the policy's ``context_words``; 3 letters or digits at least) and fewer than 4 letters are
-left once the word is taken out (``alice1984`` for ``alice@example.com``, ``Bastion-app!``).
+context* when it contains a context word (the email's local part, the app's name, the policy's
+``context_words``, each also in its parts; 3 letters or digits at least) and fewer than 4
+letters are left once the word is taken out (``alice1984`` for ``alice@example.com``,
+``Bastion-app!`` for an app called "Bastion").
 """
 
 from __future__ import annotations
@@ -97,12 +98,15 @@ def screen_password(
 
 
 def context_words(email: str | None, app_name: str, extra: Iterable[str]) -> list[str]:
-    """The words a user's password is screened against."""
-    words = [app_name, *extra]
+    """The words a user's password is screened against: each given whole and in its parts
+    (``ada.lovelace``: also ``ada`` and ``lovelace``; ``My Bank``: also ``bank``)."""
+    given = [app_name, *extra]
     if email:
-        local = email.rsplit("@", 1)[0]
-        words.append(local)
-        words.extend(re.split(r"[._+\-]+", local))  # "ada.lovelace": "ada", "lovelace"
+        given.append(email.rsplit("@", 1)[0])
+    words: list[str] = []
+    for word in given:
+        words.append(word)
+        words.extend(_NOT_ALNUM.split(_fold(word)))
     return words
 
 

@@ -121,11 +121,11 @@ def start_stack(tmp_path: Path, serve: Any) -> Iterator[StartStack]:
         clock = ManualClock(T0_MS)
         outbox = InMemoryOutbox()
         events: list[AuditEvent] = []
+        options.setdefault("audit_callback", events.append)
         app = account_app.init(
             f"sqlite:///{tmp_path / f'account-{len(made)}.db'}",
             outbox=outbox,
             clock=clock,
-            audit_callback=events.append,
             **options,
         )
         made.append(app)

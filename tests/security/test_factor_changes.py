@@ -101,6 +101,8 @@ def test_factor_changes_need_a_recent_second_factor(start_stack: StartStack) -> 
         assert owner.post("/account/email", json={"email": "ada@new.example"}).json() == {
             "status": "OK"
         }
+    changed = [e for e in stack.events if e.event == "email_changed"]
+    assert [(e.outcome, e.user_id) for e in changed] == [("success", user_id)]
 
 
 def test_the_last_required_second_factor_stays(start_stack: StartStack) -> None:

@@ -363,8 +363,8 @@ class MultiFactorAuthRecipe:
         self, session: SessionContainer, user_context: dict[str, Any]
     ) -> None:
         """End a session that still owes a factor ``second_factor_deadline_seconds`` after its
-        first one: it is revoked and the request gets 401 (tokens cleared), so the frontend
-        SDK's refresh fails and the user starts over from the first factor."""
+        first one: it is revoked and the request gets 401 with the tokens cleared, on which
+        the frontend SDK ends the session; the user starts over from the first factor."""
         payload = session.get_access_token_payload()
         value = MultiFactorAuthClaim.get_value_from_payload(payload)
         if value is None or value["v"]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import secrets
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from bastion.appinfo import AppInfo, InputAppInfo
+from bastion.audit import AUDIT_KEY_SECRET, AuditCallback, Auditor
+from bastion.bridge import run_sync
 from bastion.clock import Clock, SystemClock
 from bastion.errors import ConfigError
 from bastion.http.router import ApiRoute
@@ -58,6 +61,7 @@ class Bastion:
         trusted_proxies: Sequence[str] = (),
         encryption_keys: Sequence[str | bytes] | None = None,
         api_requests_per_minute: int | None = DEFAULT_API_REQUESTS_PER_MINUTE,
+        audit_callback: AuditCallback | None = None,
     ) -> None:
         if framework not in ("fastapi", "flask", "django"):
             raise ConfigError("framework must be 'fastapi', 'flask' or 'django'")
@@ -81,6 +85,15 @@ class Bastion:
         self.limiter = RateLimiter(self.store, self.clock)
         self.recipes: dict[str, Any] = {}
         try:
+            self.audit = Auditor(
+                clock=self.clock,
+                key=run_sync(
+                    self.store.get_or_create_secret(AUDIT_KEY_SECRET, secrets.token_bytes(32))
+                ),
+                trusted_proxies=self.trusted_proxies,
+                callback=audit_callback,
+            )
+            """Where the app's authentication events go (:mod:`bastion.audit`)."""
             self._build_recipes(recipe_list)
         except BaseException:
             if store is None:
@@ -140,6 +153,7 @@ def init(
     trusted_proxies: Sequence[str] = (),
     encryption_keys: Sequence[str | bytes] | None = None,
     api_requests_per_minute: int | None = DEFAULT_API_REQUESTS_PER_MINUTE,
+    audit_callback: AuditCallback | None = None,
 ) -> Bastion:
     """Configure bastion for this process and return the app.
 
@@ -169,6 +183,10 @@ def init(
         api_requests_per_minute: how many requests one client address may send to each
             ``/auth`` endpoint per minute (429 beyond). Endpoints with a tighter limit of their
             own (sign-in per account, TOTP per user) keep it too. None removes the generic one.
+        audit_callback: called with every :class:`~bastion.audit.AuditEvent` (sign-ins,
+            factors, resets, sessions ...), besides the ``bastion.audit`` logger. A plain
+            function, or a coroutine function under ASGI; an exception it raises is logged and
+            does not fail the request.
 
     Calling ``init`` again replaces the current app (and closes the previous one's storage).
     """
@@ -189,6 +207,7 @@ def init(
         trusted_proxies=trusted_proxies,
         encryption_keys=encryption_keys,
         api_requests_per_minute=api_requests_per_minute,
+        audit_callback=audit_callback,
     )
     previous = runtime._current
     set_current_app(app)

@@ -17,8 +17,9 @@ The pattern::
         # or: await limiter.forgive(limit, key)  # take back just this attempt
 
 Keys are stored as SHA-256 digests, so the table holds no emails or addresses.
-:func:`client_address` gives the client's address for per-client limits; ``X-Forwarded-For``
-counts only when the request comes from one of the app's ``trusted_proxies``.
+:func:`client_address` gives the client's address for per-client limits (and
+:func:`client_ip` the exact address, for audit events); ``X-Forwarded-For`` counts only when the
+request comes from one of the app's ``trusted_proxies``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from bastion.errors import ConfigError, TooManyRequestsError
 from bastion.http.types import BaseRequest
 from bastion.storage.base import CounterState, CounterStore
 
-__all__ = ["Limit", "RateLimiter", "Verdict", "client_address", "counter_key"]
+__all__ = ["Limit", "RateLimiter", "Verdict", "client_address", "client_ip", "counter_key"]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -151,13 +152,8 @@ def _bucket(address: IPAddress) -> str:
     return str(address)
 
 
-def client_address(request: BaseRequest, trusted_proxies: Sequence[IPNetwork] = ()) -> str | None:
-    """The client's address for per-client limits (IPv6 as its /64), or None if unknown.
-
-    ``X-Forwarded-For`` is read only when the peer is a trusted proxy: then the right-most
-    entry that is not a trusted proxy is the client. A malformed entry stops the walk at the
-    last trusted hop, so made-up values can never pick the key.
-    """
+def _client(request: BaseRequest, trusted_proxies: Sequence[IPNetwork]) -> IPAddress | str | None:
+    """The client: an address, the peer's own text when it is not an IP, or None."""
     peer = request.client_host()
     if peer is None:
         return None
@@ -173,4 +169,21 @@ def client_address(request: BaseRequest, trusted_proxies: Sequence[IPNetwork] = 
             address = hop
             if not _trusted(hop, trusted_proxies):
                 break
-    return _bucket(address)
+    return address
+
+
+def client_address(request: BaseRequest, trusted_proxies: Sequence[IPNetwork] = ()) -> str | None:
+    """The client's address for per-client limits (IPv6 as its /64), or None if unknown.
+
+    ``X-Forwarded-For`` is read only when the peer is a trusted proxy: then the right-most
+    entry that is not a trusted proxy is the client. A malformed entry stops the walk at the
+    last trusted hop, so made-up values can never pick the key.
+    """
+    client = _client(request, trusted_proxies)
+    return client if client is None or isinstance(client, str) else _bucket(client)
+
+
+def client_ip(request: BaseRequest, trusted_proxies: Sequence[IPNetwork] = ()) -> str | None:
+    """The client's exact address, found as :func:`client_address` finds it (for audit)."""
+    client = _client(request, trusted_proxies)
+    return None if client is None else str(client)

@@ -266,3 +266,58 @@ def test_sdk_fetches_a_missing_claim_through_mfa_info(page: Page) -> None:
     assert "front-token" in resync.exposed
     assert mfa_claim(page) == {"c": {}, "v": False}
     assert page.fetch("/profile")["status"] == 403
+
+
+def test_a_second_factor_after_the_deadline_ends_the_session(
+    page: Page, browser_clock: ManualClock
+) -> None:
+    # 11 minutes after the password, the SDK's TOTP call gets 401 with the session revoked
+    # and its tokens cleared (front-token: remove): the SDK ends the session at once, without
+    # trying a refresh, and the user starts over from the password.
+    sign_up(page)
+    secret = enrol(page, browser_clock)
+    page.sdk("signOut")
+    assert page.sdk("callRecipe", "emailpassword", "signIn", form())["status"] == "OK"
+    browser_clock.advance(11 * 60)
+    page.fast_forward(11 * 60)
+    page.events()
+    page.api_calls()
+    late = page.call("callRecipe", "totp", "verifyCode", {"totp": code(secret, browser_clock)})
+    assert late["ok"] is False  # the call throws (the querier does on a status >= 300)
+    [exchange] = page.api_calls()
+    assert calls([exchange]) == [("POST", "/auth/totp/verify", 401)]
+    assert exchange.response_headers["front-token"] == "remove"
+    assert "UNAUTHORISED" in page.events()
+    assert page.sdk("doesSessionExist") is False
+    # Starting over works, with the code of the next step.
+    assert page.sdk("callRecipe", "emailpassword", "signIn", form())["status"] == "OK"
+    browser_clock.advance(PERIOD_S)
+    page.fast_forward(PERIOD_S)
+    assert page.sdk("callRecipe", "totp", "verifyCode", {"totp": code(secret, browser_clock)}) == {
+        "status": "OK"
+    }
+
+
+def test_a_stale_second_factor_gets_the_step_up_answer(
+    page: Page, browser_clock: ManualClock
+) -> None:
+    # Removing a device 6 minutes after the last TOTP: a 403 st-mfa the SDK reports as an
+    # invalid claim (API_INVALID_CLAIM), the session intact; a fresh code lets the removal
+    # of a second device through.
+    sign_up(page)
+    enrol(page, browser_clock)
+    browser_clock.advance(6 * 60)
+    page.fast_forward(6 * 60)
+    page.events()
+    page.api_calls()
+    refused = page.call("callRecipe", "totp", "removeDevice", {"deviceName": "TOTP Device 0"})
+    assert refused["ok"] is False
+    [exchange] = page.api_calls()
+    assert (exchange.path, exchange.status) == ("/auth/totp/device/remove", 403)
+    assert exchange.response_headers["www-authenticate"].startswith(
+        'Bearer error="insufficient_user_authentication"'
+    )
+    assert "API_INVALID_CLAIM" in page.events()
+    assert page.sdk("doesSessionExist") is True
+    listed = page.sdk("callRecipe", "totp", "listDevices")
+    assert [d["name"] for d in listed["devices"]] == ["TOTP Device 0"]

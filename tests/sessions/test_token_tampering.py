@@ -8,6 +8,7 @@ import hmac
 import json
 from collections.abc import Callable
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -19,7 +20,7 @@ from bastion.bridge import run_sync
 from bastion.clock import ManualClock
 from bastion.core.encoding import b64url_encode
 from bastion.core.jwt import sign_token
-from bastion.core.keys import public_key_of
+from bastion.core.keys import private_key_of, public_key_of
 from bastion.runtime import current_app
 
 TRY_REFRESH = {"message": "try refresh token"}
@@ -250,3 +251,107 @@ def test_key_kind_mismatch_asks_for_refresh(init_app: Any, serve: Any) -> None:
         static = http.post("/create", headers={"st-auth-mode": "header"}).headers["st-access-token"]
         assert segments(static)[0]["kid"].startswith("s-")
         assert http.get("/verify", headers={"authorization": f"Bearer {static}"}).status_code == 200
+
+
+def our_key_sign_raw(payload_json: bytes) -> str:
+    """Sign a payload given as raw JSON text (to say things ``json.dumps`` cannot)."""
+    key = run_sync(current_app().session_recipe.keyring.signing_key())
+    header = {"alg": "RS256", "typ": "JWT", "version": "5", "kid": key.kid}
+    signing_input = f"{encode(header)}.{b64url_encode(payload_json)}"
+    signature = private_key_of(key).sign(signing_input.encode(), padding.PKCS1v15(), SHA256())
+    return f"{signing_input}.{b64url_encode(signature)}"
+
+
+def _verify_with(http: httpx.Client, token: str) -> list[tuple[int, Any]]:
+    """The answers of a protected route to ``token`` by header, by cookie, and with a DB check."""
+    return [
+        (r.status_code, r.json())
+        for r in (
+            http.get("/verify", headers={"authorization": f"Bearer {token}"}),
+            http.get("/verify", headers={"cookie": f"sAccessToken={token}"}),
+            http.get("/verify-db", headers={"cookie": f"sAccessToken={token}"}),
+        )
+    ]
+
+
+def test_a_token_not_valid_yet_is_refused(server: Any, clock: ManualClock) -> None:
+    # RFC 7519 4.1.5: signed with the server's own key, but "nbf" is a minute ahead.
+    with httpx.Client(base_url=server.url) as http:
+        token = http.post("/create", headers={"st-auth-mode": "header"}).headers["st-access-token"]
+        _, payload, _ = segments(token)
+        not_yet = our_key_sign({**payload, "nbf": clock.now_ms() // 1000 + 60})
+        assert _verify_with(http, not_yet) == [(401, TRY_REFRESH)] * 3
+        clock.advance(60)  # from nbf on, it is a good token
+        assert _verify_with(http, not_yet)[0][0] == 200
+        odd = our_key_sign({**payload, "nbf": "soon"})
+        assert _verify_with(http, odd) == [(401, UNAUTHORISED)] * 3
+
+
+def test_a_token_of_another_issuer_is_refused(server: Any) -> None:
+    with httpx.Client(base_url=server.url) as http:
+        token = http.post("/create", headers={"st-auth-mode": "header"}).headers["st-access-token"]
+        _, payload, _ = segments(token)
+        assert payload["iss"] == "http://127.0.0.1:8000/auth"
+        for issuer in ("https://other.example/auth", "http://127.0.0.1:8000", "", 7):
+            forged = our_key_sign({**payload, "iss": issuer})
+            assert _verify_with(http, forged) == [(401, UNAUTHORISED)] * 3, issuer
+        assert _verify_with(http, token)[0][0] == 200
+
+
+def test_duplicate_keys_in_a_signed_payload_are_refused(server: Any) -> None:
+    # RFC 8725 3.11: one parser might read the first "sub", another the last.
+    with httpx.Client(base_url=server.url) as http:
+        victim = http.post(
+            "/create", json={"user": "victim"}, headers={"st-auth-mode": "header"}
+        ).headers["st-access-token"]
+        token = http.post("/create", headers={"st-auth-mode": "header"}).headers["st-access-token"]
+        _, payload, _ = segments(token)
+        text = json.dumps(payload, separators=(",", ":"))
+        assert text.startswith('{"sub":"user-1",')
+        twice = our_key_sign_raw(('{"sub":"victim",' + text[1:]).encode())
+        assert _verify_with(http, twice) == [(401, UNAUTHORISED)] * 3
+        nested = our_key_sign_raw((text[:-1] + ',"x":{"a":1,"a":2}}').encode())
+        assert _verify_with(http, nested) == [(401, UNAUTHORISED)] * 3
+        assert _verify_with(http, victim)[0] == (200, {"user": "victim", "handle": ANY})
+
+
+def test_a_stored_payload_cannot_set_another_issuer(server: Any) -> None:
+    with httpx.Client(base_url=server.url) as http:
+        created = http.post(
+            "/create",
+            json={"payload": {"iss": "https://other.example"}},
+            headers={"st-auth-mode": "header"},
+        )
+        _, payload, _ = segments(created.headers["st-access-token"])
+        assert payload["iss"] == "http://127.0.0.1:8000/auth"
+        refreshed = http.post(
+            "/auth/session/refresh",
+            headers={
+                "rid": "session",
+                "st-auth-mode": "header",
+                "authorization": f"Bearer {created.headers['st-refresh-token']}",
+            },
+        )
+        assert refreshed.status_code == 200
+        _, payload, _ = segments(refreshed.headers["st-access-token"])
+        assert payload["iss"] == "http://127.0.0.1:8000/auth"
+        assert _verify_with(http, refreshed.headers["st-access-token"])[0][0] == 200
+
+
+def test_refresh_token_handles_of_non_ascii_text_are_not_tokens(server: Any) -> None:
+    from bastion.core.refresh_tokens import RefreshTokenCodec
+
+    codec = RefreshTokenCodec(b"k" * 32)
+    genuine = codec.new_token("handle")
+    assert codec.session_handle_of(genuine) == "handle"
+    _, secret, tag = genuine.split(".")
+    for bad in (f"\ud800.{secret}.{tag}", f"h\udcffandle.{secret}.{tag}", f"hándle.{secret}.{tag}"):
+        assert codec.session_handle_of(bad) is None  # no UnicodeEncodeError
+    # Over HTTP a lone surrogate cannot arrive (header bytes are Latin-1, cookie escapes are
+    # decoded with replacement); a non-ASCII refresh token is an unauthorised refresh.
+    with httpx.Client(base_url=server.url) as http:
+        response = http.post(
+            "/auth/session/refresh",
+            headers={"rid": "session", "cookie": "sRefreshToken=h%C3%A1ndle.%ED%A0%80.AAAA"},
+        )
+        assert (response.status_code, response.json()) == (401, UNAUTHORISED)

@@ -3,6 +3,10 @@
 Only one algorithm is ever accepted (RFC 8725 section 3.1): the header must say ``RS256`` with
 ``typ: JWT``, ``version: "5"`` and a ``kid`` that names one of our own keys. Keys never come
 from the token (``jwk``/``jku``/``x5u`` are ignored) and an unknown ``crit`` is refused.
+
+Header and payload are JSON objects without duplicate keys (RFC 8725 section 3.11: two parsers
+must not read two different tokens). A payload's ``iss`` must be ours, and ``exp``/``nbf`` are
+enforced by :func:`check_lifetime` (RFC 7519 sections 4.1.1, 4.1.4, 4.1.5).
 """
 
 from __future__ import annotations
@@ -24,8 +28,11 @@ from bastion.core.keys import SigningKey, private_key_of, public_key_of
 __all__ = [
     "MAX_TOKEN_LENGTH",
     "ParsedToken",
+    "TokenExpired",
     "TokenFormatError",
+    "TokenNotYetValid",
     "TokenParts",
+    "check_lifetime",
     "decode_payload",
     "sign_token",
     "split_token",
@@ -38,6 +45,14 @@ TOKEN_VERSION = "5"
 
 class TokenFormatError(ValueError):
     """The string is not an access token bastion could have issued."""
+
+
+class TokenExpired(ValueError):
+    """The token's ``exp`` has passed."""
+
+
+class TokenNotYetValid(ValueError):
+    """The token's ``nbf`` is still ahead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +78,12 @@ class ParsedToken:
     def exp_ms(self) -> int:
         return int(self.payload["exp"]) * 1000
 
+    @property
+    def nbf_ms(self) -> int | None:
+        """``nbf`` in milliseconds, or None when the token has none (ours never do)."""
+        nbf = self.payload.get("nbf")
+        return None if nbf is None else int(nbf) * 1000
+
 
 def sign_token(payload: dict[str, Any], key: SigningKey) -> str:
     """Serialise and sign ``payload`` with ``key``."""
@@ -79,10 +100,11 @@ def sign_token(payload: dict[str, Any], key: SigningKey) -> str:
 
 
 def _json_object(segment: str, *, strict: bool) -> dict[str, Any]:
-    """Decode one segment; ``strict`` also refuses duplicate keys (for unauthenticated input)."""
+    """Decode one segment, refusing duplicate keys at any depth; ``strict`` also insists on
+    the one canonical base64url spelling (for the header, read before the signature check)."""
     try:
         text = b64url_decode(segment) if strict else _lenient_b64url(segment)
-        value = json.loads(text, object_pairs_hook=_no_duplicate_keys if strict else None)
+        value = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
         raise TokenFormatError("segment is not a JSON object") from exc
     if not isinstance(value, dict):
@@ -143,11 +165,26 @@ def _kid_of_header(segment: str) -> str:
     return kid
 
 
-def decode_payload(parts: TokenParts) -> ParsedToken:
-    """Decode and check the payload of a token whose signature has been verified."""
+def decode_payload(parts: TokenParts, *, issuer: str | None = None) -> ParsedToken:
+    """Decode and check the payload of a token whose signature has been verified.
+
+    With ``issuer``, a payload naming another ``iss`` is refused (one without ``iss`` passes).
+    """
     payload = _json_object(parts.payload_segment, strict=False)
     _check_payload(payload)
+    if issuer is not None and payload.get("iss", issuer) != issuer:
+        raise TokenFormatError("token issued by someone else")
     return ParsedToken(parts.raw, parts.kid, payload)
+
+
+def check_lifetime(token: ParsedToken, now_ms: int) -> None:
+    """Raise :class:`TokenExpired` at or after ``exp``, :class:`TokenNotYetValid` before
+    ``nbf`` (no leeway: only this server's clock ever sets or reads them)."""
+    if now_ms >= token.exp_ms:
+        raise TokenExpired("access token expired")
+    nbf = token.nbf_ms
+    if nbf is not None and now_ms < nbf:
+        raise TokenNotYetValid("access token not valid yet")
 
 
 def _check_payload(payload: dict[str, Any]) -> None:
@@ -157,10 +194,14 @@ def _check_payload(payload: dict[str, Any]) -> None:
     for name in _NULLABLE_STRING_FIELDS:
         if name not in payload or not isinstance(payload[name], str | None):
             raise TokenFormatError(f"payload field {name} missing")
-    for name in ("exp", "iat"):
+    for name in ("exp", "iat", "nbf"):
         value = payload.get(name)
+        if name == "nbf" and value is None:
+            continue
         if not isinstance(value, int) or isinstance(value, bool):
             raise TokenFormatError(f"payload field {name} missing or not an integer")
+    if not isinstance(payload.get("iss", ""), str):
+        raise TokenFormatError("payload field iss not a string")
     if "stt" in payload and payload["stt"] != 0:
         raise TokenFormatError("wrong token type")
 

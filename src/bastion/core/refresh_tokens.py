@@ -68,8 +68,8 @@ class RefreshTokenCodec:
 
     def session_handle_of(self, token: str) -> str | None:
         """Return the handle of a genuine token, or None for anything we did not issue."""
-        if len(token) > MAX_REFRESH_TOKEN_LENGTH:
-            return None
+        if len(token) > MAX_REFRESH_TOKEN_LENGTH or not token.isascii():
+            return None  # ours are ASCII; anything else (a lone surrogate) cannot be encoded
         parts = token.split(".")
         if len(parts) != 3:
             return None

@@ -114,9 +114,7 @@ def _session_error(
         response = json_response(status, {"message": "try refresh token"}, changes)
         return response, handlers.on_try_refresh_token, (error.message,)
     if isinstance(error, TokenTheftError):
-        logger.warning(
-            "refresh token theft detected; session revoked", extra={"user_id": error.user_id}
-        )
+        # The theft_detected audit event was emitted where the session was revoked.
         clear_tokens(changes, config, "cookie")
         clear_tokens(changes, config, "header")
         response = json_response(status, {"message": "token theft detected"}, changes)

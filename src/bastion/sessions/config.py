@@ -44,6 +44,8 @@ class SessionConfig:
     access_token_validity: int
     refresh_token_validity: int
     refresh_token_grace_period: int
+    session_max_age: int | None
+    """Absolute lifetime since sign-in (seconds), whatever the activity; None: unlimited."""
     signing_key_update_interval: int
     use_dynamic_access_token_signing_key: bool
     expose_access_token_to_frontend_in_cookie_based_auth: bool
@@ -55,6 +57,21 @@ class SessionConfig:
     issuer: str
     local_dev: bool
     """API and website both on localhost/IPs, where SameSite=None without Secure is tolerated."""
+
+    def session_end_ms(self, created_at_ms: int, now_ms: int) -> int:
+        """When a session created at ``created_at_ms`` and refreshed now expires: the idle
+        limit (``refresh_token_validity`` from now), capped by ``session_max_age``."""
+        idle_end = now_ms + self.refresh_token_validity * 1000
+        if self.session_max_age is None:
+            return idle_end
+        return min(idle_end, created_at_ms + self.session_max_age * 1000)
+
+    def access_token_exp_s(self, created_at_ms: int, iat_s: int) -> int:
+        """An access token's ``exp``: its validity from ``iat``, never past ``session_max_age``."""
+        exp = iat_s + self.access_token_validity
+        if self.session_max_age is None:
+            return exp
+        return min(exp, (created_at_ms + self.session_max_age * 1000) // 1000)
 
     @classmethod
     def resolve(
@@ -69,6 +86,7 @@ class SessionConfig:
         access_token_validity: int = 3600,
         refresh_token_validity: int = 100 * DAY_S,
         refresh_token_grace_period: int = 30,
+        session_max_age: int | None = None,
         signing_key_update_interval: int = 7 * DAY_S,
         use_dynamic_access_token_signing_key: bool = True,
         expose_access_token_to_frontend_in_cookie_based_auth: bool = False,
@@ -90,6 +108,8 @@ class SessionConfig:
             raise ConfigError("token lifetimes must be positive, refresh well above access")
         if not 0 <= refresh_token_grace_period <= 300:
             raise ConfigError("refresh_token_grace_period must be between 0 and 300 seconds")
+        if session_max_age is not None and session_max_age < 60:
+            raise ConfigError("session_max_age must be at least 60 seconds (or None)")
         if signing_key_update_interval < 120:
             raise ConfigError("signing_key_update_interval must be at least 120 seconds")
         base = app_info.api_gateway_path + app_info.api_base_path
@@ -104,6 +124,7 @@ class SessionConfig:
             access_token_validity=access_token_validity,
             refresh_token_validity=refresh_token_validity,
             refresh_token_grace_period=refresh_token_grace_period,
+            session_max_age=session_max_age,
             signing_key_update_interval=signing_key_update_interval,
             use_dynamic_access_token_signing_key=use_dynamic_access_token_signing_key,
             expose_access_token_to_frontend_in_cookie_based_auth=(

@@ -7,11 +7,10 @@ import hmac
 import uuid
 from typing import Any, NamedTuple
 
+from bastion.audit import Auditor, EventType, Outcome
 from bastion.clock import Clock
 from bastion.core.front_token import build_front_token
-from bastion.core.jwt import (
-    sign_token,
-)
+from bastion.core.jwt import TokenExpired, TokenNotYetValid, check_lifetime, sign_token
 from bastion.core.payload import build_access_payload, custom_claims
 from bastion.core.refresh_tokens import (
     RefreshTokenCodec,
@@ -63,7 +62,9 @@ class SessionRecipeImplementation(RecipeInterface):
         verifier: AccessTokenVerifier,
         codec: RefreshTokenCodec,
         claims_added_by_other_recipes: list[SessionClaim[Any]],
+        audit: Auditor,
     ) -> None:
+        self.audit = audit
         self.store = store
         self.clock = clock
         self.config = config
@@ -100,6 +101,9 @@ class SessionRecipeImplementation(RecipeInterface):
             exp_s=exp_s if exp_s is not None else iat + self.config.access_token_validity,
         )
         payload["parentRefreshTokenHash1"] = parent_hash1
+        # Always ours, even if a stored payload says otherwise (the API domain moved, or an app
+        # merged its own "iss"): the verifier refuses any other issuer.
+        payload["iss"] = self.config.issuer
         token = sign_token(payload, key)
         front = build_front_token(identity.user_id, payload["exp"] * 1000, payload)
         return token, payload, front
@@ -156,7 +160,7 @@ class SessionRecipeImplementation(RecipeInterface):
             prev_hash2=None,
             rotated_at_ms=None,
             created_at_ms=now,
-            expires_at_ms=now + self.config.refresh_token_validity * 1000,
+            expires_at_ms=self.config.session_end_ms(now, now),
         )
         await self.store.create_session(record)
         anti_csrf = self._anti_csrf_for(refresh, disable_anti_csrf)
@@ -166,6 +170,14 @@ class SessionRecipeImplementation(RecipeInterface):
             refresh_hash1=hash1(refresh),
             anti_csrf=anti_csrf,
             now_ms=now,
+            exp_s=self.config.access_token_exp_s(now, now // 1000),
+        )
+        await self.audit.emit(
+            EventType.SESSION_CREATED,
+            Outcome.SUCCESS,
+            user_context=user_context,
+            user_id=user_id,
+            session_handle=handle,
         )
         issued = IssuedTokens(token, front, refresh, record.expires_at_ms, anti_csrf)
         return self._container(token, front, payload, issued)
@@ -186,8 +198,12 @@ class SessionRecipeImplementation(RecipeInterface):
         parsed = await self.verifier.verify(access_token)
         payload = dict(parsed.payload)
         now = self.clock.now_ms()
-        if now >= parsed.exp_ms:
-            raise TryRefreshTokenError("Access token expired")
+        try:
+            check_lifetime(parsed, now)
+        except TokenExpired as exc:
+            raise TryRefreshTokenError("Access token expired") from exc
+        except TokenNotYetValid as exc:
+            raise TryRefreshTokenError("Access token is not valid yet") from exc
         if anti_csrf_check and self.config.anti_csrf == "VIA_TOKEN":
             expected = payload.get("antiCsrfToken")
             if (
@@ -220,7 +236,7 @@ class SessionRecipeImplementation(RecipeInterface):
             raise UnauthorisedError("Anti CSRF token missing, or not matching")
         presented = hash2(refresh_token)
         successor = self.codec.successor(refresh_token, handle)
-        record = await self._rotate(handle, presented, hash2(successor))
+        record = await self._rotate(handle, presented, hash2(successor), user_context)
         now = self.clock.now_ms()
         anti_csrf = self._anti_csrf_for(successor, disable_anti_csrf)
         token, payload, front = await self._mint(
@@ -229,11 +245,21 @@ class SessionRecipeImplementation(RecipeInterface):
             refresh_hash1=hash1(successor),
             anti_csrf=anti_csrf,
             now_ms=now,
+            exp_s=self.config.access_token_exp_s(record.created_at_ms, now // 1000),
+        )
+        await self.audit.emit(
+            EventType.SESSION_REFRESHED,
+            Outcome.SUCCESS,
+            user_context=user_context,
+            user_id=record.user_id,
+            session_handle=handle,
         )
         issued = IssuedTokens(token, front, successor, record.expires_at_ms, anti_csrf)
         return self._container(token, front, payload, issued)
 
-    async def _rotate(self, handle: str, presented: str, successor: str) -> SessionRecord:
+    async def _rotate(
+        self, handle: str, presented: str, successor: str, user_context: dict[str, Any]
+    ) -> SessionRecord:
         """Apply one refresh to the stored chain (compare-and-swap, retried on contention)."""
         grace_ms = self.config.refresh_token_grace_period * 1000
         for _ in range(MAX_ROTATION_ATTEMPTS):
@@ -245,10 +271,19 @@ class SessionRecipeImplementation(RecipeInterface):
             decision = decide_rotation(state, presented, successor, now_ms=now, grace_ms=grace_ms)
             if decision is Rotation.THEFT:
                 await self.store.delete_sessions([handle])
+                await self.audit.emit(
+                    EventType.THEFT_DETECTED,
+                    Outcome.REFUSED,
+                    user_context=user_context,
+                    user_id=record.user_id,
+                    session_handle=handle,
+                    reason="refresh_token_reused",
+                )
                 raise TokenTheftError(handle, record.user_id, record.recipe_user_id)
             if decision is Rotation.ALREADY_ROTATED:
                 return record
-            expires = now + self.config.refresh_token_validity * 1000
+            # The idle limit moves with each refresh; session_max_age never does.
+            expires = self.config.session_end_ms(record.created_at_ms, now)
             rotate = decision is Rotation.ROTATE
             swapped = await self.store.swap_refresh_hash(
                 handle,
@@ -334,13 +369,32 @@ class SessionRecipeImplementation(RecipeInterface):
     # -- handle-based functions ----------------------------------------------------------------
 
     async def revoke_session(self, session_handle: str, user_context: dict[str, Any]) -> bool:
-        return bool(await self.store.delete_sessions([session_handle]))
+        record = await self.store.get_session(session_handle)  # whose it was, for the event
+        if not await self.store.delete_sessions([session_handle]):
+            return False
+        await self.audit.emit(
+            EventType.SESSION_REVOKED,
+            Outcome.SUCCESS,
+            user_context=user_context,
+            user_id=record.user_id if record is not None else None,
+            session_handle=session_handle,
+        )
+        return True
 
     async def revoke_all_sessions_for_user(
         self, user_id: str, tenant_id: str | None, user_context: dict[str, Any]
     ) -> list[str]:
         handles = await self.get_all_session_handles_for_user(user_id, tenant_id, user_context)
-        return await self.store.delete_sessions(handles)
+        revoked = await self.store.delete_sessions(handles)
+        for handle in revoked:
+            await self.audit.emit(
+                EventType.SESSION_REVOKED,
+                Outcome.SUCCESS,
+                user_context=user_context,
+                user_id=user_id,
+                session_handle=handle,
+            )
+        return revoked
 
     async def get_all_session_handles_for_user(
         self, user_id: str, tenant_id: str | None, user_context: dict[str, Any]

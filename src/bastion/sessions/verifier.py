@@ -30,9 +30,10 @@ TOKEN_PARSING_FAILED = "Token parsing failed"
 class AccessTokenVerifier:
     """Verifies access tokens against a :class:`KeyRing`; caches successes by token text."""
 
-    def __init__(self, keyring: KeyRing, *, dynamic_keys: bool) -> None:
+    def __init__(self, keyring: KeyRing, *, dynamic_keys: bool, issuer: str | None = None) -> None:
         self._keyring = keyring
         self._dynamic_keys = dynamic_keys
+        self._issuer = issuer
         self._verified: dict[str, ParsedToken] = {}
         # Tokens split by looks_like_ours() and about to be verified: split each text once.
         self._parsed: dict[str, TokenParts] = {}
@@ -59,8 +60,10 @@ class AccessTokenVerifier:
         return True
 
     async def verify(self, raw: str) -> ParsedToken:
-        """The verified token; :class:`UnauthorisedError` if it is not a token at all,
-        :class:`TryRefreshTokenError` if its key or signature is not good (expiry not checked)."""
+        """The verified token; :class:`UnauthorisedError` if it is not a token at all (or not
+        ours: another ``iss``, duplicate keys), :class:`TryRefreshTokenError` if its key or
+        signature is not good. ``exp`` and ``nbf`` are not checked here (they depend on the
+        time of each request: :func:`bastion.core.jwt.check_lifetime`)."""
         parsed = self._cached(raw)
         if parsed is not None:
             return parsed
@@ -78,7 +81,7 @@ class AccessTokenVerifier:
         if key is None or not verify_signature(parts, key):
             raise TryRefreshTokenError("Access token signature or key id is not valid")
         try:
-            parsed = decode_payload(parts)
+            parsed = decode_payload(parts, issuer=self._issuer)
         except TokenFormatError as exc:
             raise UnauthorisedError(TOKEN_PARSING_FAILED, clear_tokens=False) from exc
         with self._lock:

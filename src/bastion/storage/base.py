@@ -20,6 +20,7 @@ from bastion.storage.counters import CounterState, CounterStore
 from bastion.storage.credentials import (
     CredentialStore,
     PasswordCredential,
+    PasswordReset,
     TokenRecord,
     TokenStore,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "MFAStore",
     "MaintenanceStore",
     "PasswordCredential",
+    "PasswordReset",
     "PasswordlessConsumeOutcome",
     "PasswordlessDeviceRecord",
     "PasswordlessStore",

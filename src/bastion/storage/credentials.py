@@ -12,6 +12,7 @@ __all__ = [
     "CredentialQueries",
     "CredentialStore",
     "PasswordCredential",
+    "PasswordReset",
     "TokenQueries",
     "TokenRecord",
     "TokenStore",
@@ -27,6 +28,17 @@ class PasswordCredential:
     tenant_id: str
     email: str
     password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordReset:
+    """What :meth:`CredentialStore.reset_password_with_token` did."""
+
+    recipe_user_id: str
+    email_key: str
+    """The normalised email the token was issued for (the login's current one)."""
+    revoked_sessions: list[str]
+    """Handles of the sessions deleted by the reset."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +87,27 @@ class CredentialStore(Protocol):
         ...
 
     async def reset_password_with_token(
-        self, token_hash: str, *, purpose: str, new_hash: str, now_ms: int
-    ) -> str | None:
-        """Consume a live reset token and set the password, in one transaction.
+        self,
+        token_hash: str,
+        *,
+        purpose: str,
+        new_hash: str,
+        now_ms: int,
+        revoke_sessions: bool,
+        mark_email_verified: bool,
+        clear_counter: tuple[str, str] | None = None,
+    ) -> PasswordReset | None:
+        """Complete a password reset in one transaction: all of it, or (a crash, a stale
+        token) none of it.
 
-        The token must still name the login's current email. Every reset token of the user
-        is dropped. Returns the recipe user id, or None if the token is not valid. The token is
-        claimed by deleting it first, so of concurrent resets with one token exactly one works.
+        The live token must still name the login's current email. In the same transaction:
+        the password is set and every reset token of the user is dropped; with
+        ``revoke_sessions``, every session of the user is deleted, with the second-factor and
+        setup codes bound to sessions; with ``mark_email_verified``, the token's email is marked
+        verified (the link proved the mailbox); the throttling counter ``clear_counter``
+        (``(name, stored key)``: the sign-in lock) is deleted. None if the token is not valid.
+        The token's row is locked first, so of concurrent resets with one token exactly one
+        works; a session created concurrently for the user may survive the reset.
         """
         ...
 
@@ -217,25 +243,59 @@ class CredentialQueries(SQLStoreBase):
 
     @transaction
     def reset_password_with_token(
-        self, tx: Tx, token_hash: str, *, purpose: str, new_hash: str, now_ms: int
-    ) -> str | None:
-        # Claim the token by deleting it: a concurrent reset with it finds nothing.
+        self,
+        tx: Tx,
+        token_hash: str,
+        *,
+        purpose: str,
+        new_hash: str,
+        now_ms: int,
+        revoke_sessions: bool,
+        mark_email_verified: bool,
+        clear_counter: tuple[str, str] | None = None,
+    ) -> PasswordReset | None:
         row = tx.one(
-            "DELETE FROM user_tokens WHERE token_hash = ? AND purpose = ? AND expires_at_ms > ? "
-            "RETURNING user_id, email_key",
+            "SELECT user_id, email_key FROM user_tokens WHERE token_hash = ? AND purpose = ? "
+            "AND expires_at_ms > ?",
             (token_hash, purpose, now_ms),
+            for_update=True,  # a concurrent reset with this token waits, then finds it gone
         )
         if row is None:
             return None
         user_id, email_key = row
-        tx.execute("DELETE FROM user_tokens WHERE user_id = ? AND purpose = ?", (user_id, purpose))
         changed = tx.execute(
             "UPDATE password_credentials SET password_hash = ? WHERE recipe_user_id = ? "
             "AND EXISTS (SELECT 1 FROM login_methods lm WHERE lm.recipe_user_id = ? "
             "AND lm.email_key = ?)",
             (new_hash, user_id, user_id, email_key),
         )
-        return str(user_id) if changed == 1 else None
+        if changed != 1:
+            return None  # the login's email changed since: the token is stale (no writes)
+        tx.execute("DELETE FROM user_tokens WHERE user_id = ? AND purpose = ?", (user_id, purpose))
+        revoked: list[str] = []
+        if revoke_sessions:
+            revoked = [
+                r[0]
+                for r in tx.all(
+                    "DELETE FROM sessions WHERE user_id = ? OR recipe_user_id = ? RETURNING handle",
+                    (user_id, user_id),
+                )
+            ]
+            tx.execute(
+                "DELETE FROM passwordless_devices WHERE user_id = ? AND session_handle IS NOT NULL",
+                (user_id,),
+            )
+        if mark_email_verified:
+            tx.execute(
+                "INSERT INTO verified_emails (recipe_user_id, email_key) VALUES (?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (user_id, email_key),
+            )
+        if clear_counter is not None:
+            tx.execute(
+                "DELETE FROM rate_counters WHERE name = ? AND counter_key = ?", clear_counter
+            )
+        return PasswordReset(str(user_id), str(email_key), sorted(revoked))
 
 
 class TokenQueries(SQLStoreBase):

@@ -201,16 +201,21 @@ def test_per_client_limit_on_every_framework(
     start_ep: StartEP, framework: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     stack = start_ep(framework, sign_in_throttling=SignInThrottling(client_attempts=3))
-    caplog.set_level("INFO", logger="bastion.auth")
+    caplog.set_level("INFO", logger="bastion.audit")
     with stack.client() as client:
         for i in range(3):
             assert sign_in(client, f"spray{i}@example.com", "Winter2025!").json() == WRONG
         refused = sign_in(client, "spray9@example.com", "Winter2025!")
         assert (refused.status_code, refused.json()) == (429, CLIENT_THROTTLED)
         assert int(refused.headers["retry-after"]) == 900
-    events = [(r.getMessage(), getattr(r, "client", None)) for r in caplog.records]
-    assert events == [("sign-in failed", "127.0.0.1")] * 3 + [
-        ("sign-in refused: client throttled", "127.0.0.1")
+    events = [
+        (r.getMessage(), r.client, r.reason, r.user_id, r.account == stack.app.audit.account_key(e))  # type: ignore[attr-defined]
+        for r, e in zip(
+            caplog.records, [f"spray{i}@example.com" for i in (0, 1, 2, 9)], strict=True
+        )
+    ]
+    assert events == [("sign_in failure", "127.0.0.1", "wrong_credentials", None, True)] * 3 + [
+        ("sign_in throttled", "127.0.0.1", "client_limit", None, True)
     ]
     assert all(
         "spray" not in r.getMessage() and "Winter" not in r.getMessage() for r in caplog.records

@@ -104,7 +104,13 @@ def test_fifty_parallel_submissions_of_one_code_give_one_success(
 
 
 def test_thousand_wrong_codes(start_mfa: StartMFA) -> None:
-    stack = start_mfa(access_token_validity=2 * DAY_S)
+    # Sessions that stay pending for hours: no deadline for the second factor here.
+    mfa = multifactorauth.init(
+        first_factors=["emailpassword"],
+        required_secondary_factors=["totp"],
+        second_factor_deadline_seconds=3 * DAY_S,
+    )
+    stack = start_mfa(mfa=mfa, access_token_validity=2 * DAY_S)
     clients = [stack.client() for _ in range(5)]
     owner, secret = _user(stack)
     recovery_codes = mfa_syncio.generate_recovery_codes("user-1")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import bastion
 from bastion.clock import ManualClock
 from bastion.recipe import emailpassword, multifactorauth, session, totp
 from tests.conftest import app_info
+from tests.databases import Databases
 from tests.recipes.mfa.apps import fastapi_app
 from tests.recipes.mfa.conftest import T0_MS, MFAStack, api, enroll, mfa_claim
 
@@ -19,7 +19,7 @@ def _form(email: str, password: str) -> dict[str, Any]:
     return {"formFields": [{"id": "email", "value": email}, {"id": "password", "value": password}]}
 
 
-def test_sign_up_then_totp_then_sign_in_then_totp(tmp_path: Path, serve: Any) -> None:
+def test_sign_up_then_totp_then_sign_in_then_totp(databases: Databases, serve: Any) -> None:
     clock = ManualClock(T0_MS)
     app = bastion.init(
         app_info=app_info(),
@@ -32,7 +32,7 @@ def test_sign_up_then_totp_then_sign_in_then_totp(tmp_path: Path, serve: Any) ->
             ),
             totp.init(),
         ],
-        database_url=f"sqlite:///{tmp_path / 'ep.db'}",
+        database_url=databases.fresh("ep"),
         clock=clock,
     )
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bastion.bridge import run_sync
-from bastion.storage.base import SessionRecord, Store
+from bastion.storage.base import PasswordlessDeviceRecord, PasswordReset, SessionRecord, Store
 from bastion.users.tokens import EMAIL_VERIFICATION, PASSWORD_RESET, new_token
 from tests.databases import rows
 from tests.storage.contract.conftest import T0
@@ -135,22 +135,8 @@ def test_reset_with_token_checks_the_email_and_drops_every_reset_token(store: St
         _, digest = new_token()
         digests.append(digest)
         _token(store, digest, PASSWORD_RESET)
-    assert (
-        run_sync(
-            store.reset_password_with_token(
-                digests[0], purpose=PASSWORD_RESET, new_hash="h2", now_ms=T0 + 1000
-            )
-        )
-        is None
-    )  # expired
-    assert (
-        run_sync(
-            store.reset_password_with_token(
-                digests[1], purpose=PASSWORD_RESET, new_hash="h2", now_ms=T0
-            )
-        )
-        == "u"
-    )
+    assert _reset(store, digests[0], "h2", now_ms=T0 + 1000) is None  # expired
+    assert _reset(store, digests[1], "h2") == PasswordReset("u", "u@example.com", [])
     assert _rows(store, "SELECT password_hash FROM password_credentials") == [("h2",)]
     assert _rows(store, "SELECT COUNT(*) FROM user_tokens") == [(0,)]
     # A token issued before an email change no longer works.
@@ -160,14 +146,91 @@ def test_reset_with_token_checks_the_email_and_drops_every_reset_token(store: St
         run_sync(store.update_password_login("u", email=("new@example.com", "new@example.com")))
         == "OK"
     )
-    assert (
+    assert _reset(store, digest, "h3") is None
+    assert _rows(store, "SELECT password_hash FROM password_credentials") == [("h2",)]
+
+
+def _reset(store: Store, digest: str, new_hash: str, **options: Any) -> Any:
+    kwargs: dict[str, Any] = {
+        "purpose": PASSWORD_RESET,
+        "new_hash": new_hash,
+        "now_ms": T0,
+        "revoke_sessions": False,
+        "mark_email_verified": False,
+    }
+    kwargs.update(options)
+    return run_sync(store.reset_password_with_token(digest, **kwargs))
+
+
+def _session(store: Store, handle: str, user_id: str) -> None:
+    run_sync(
+        store.create_session(
+            SessionRecord(handle, user_id, user_id, "public", {}, {}, "h", None, None, T0, T0 + 10)
+        )
+    )
+
+
+def test_a_reset_ends_everything_the_old_password_allowed_in_one_call(store: Store) -> None:
+    _user(store, "u", "u@example.com")
+    _user(store, "v", "v@example.com")
+    for handle, user in (("s1", "u"), ("s2", "u"), ("s3", "v")):
+        _session(store, handle, user)
+    _, digest = new_token()
+    _token(store, digest, PASSWORD_RESET)
+    for key in ("k-u", "k-v"):
         run_sync(
-            store.reset_password_with_token(
-                digest, purpose=PASSWORD_RESET, new_hash="h3", now_ms=T0
+            store.take_counter(
+                "signin-account", key, now_ms=T0, window_ms=1000, max_hits=10, max_consecutive=100
             )
         )
-        is None
+    for device, user, handle, purpose in (
+        ("d1", "u", "s1", "factor"),  # a second-factor code bound to a revoked session
+        ("d2", "u", None, "signinup"),  # a sign-in code: not bound to any session
+        ("d3", "v", "s3", "factor"),
+    ):
+        run_sync(
+            store.add_passwordless_device(
+                PasswordlessDeviceRecord(
+                    device,
+                    "public",
+                    "x@example.com",
+                    "x@example.com",
+                    None,
+                    purpose,
+                    user,
+                    handle,
+                    "c" + device,
+                    "h",
+                    "l",
+                    0,
+                    T0,
+                    T0,
+                    T0 + 1000,
+                ),
+                purge_expired_before_ms=0,
+            )
+        )
+    done = _reset(
+        store,
+        digest,
+        "h2",
+        revoke_sessions=True,
+        mark_email_verified=True,
+        clear_counter=("signin-account", "k-u"),
     )
+    assert done == PasswordReset("u", "u@example.com", ["s1", "s2"])
+    assert _rows(store, "SELECT handle FROM sessions") == [("s3",)]
+    assert _rows(store, "SELECT recipe_user_id, email_key FROM verified_emails") == [
+        ("u", "u@example.com")
+    ]
+    assert _rows(store, "SELECT counter_key FROM rate_counters") == [("k-v",)]
+    assert _rows(
+        store, "SELECT pre_auth_session_id FROM passwordless_devices ORDER BY pre_auth_session_id"
+    ) == [("d2",), ("d3",)]
+    assert _rows(
+        store, "SELECT password_hash FROM password_credentials WHERE recipe_user_id = 'u'"
+    )[0] == ("h2",)
+    assert _reset(store, digest, "h3", revoke_sessions=True, mark_email_verified=True) is None
 
 
 def test_update_password_login_outcomes(store: Store) -> None:
@@ -266,11 +329,16 @@ def test_a_reset_token_works_once_however_many_use_it(store: Store, concurrently
     done = concurrently(
         10,
         lambda i: store.reset_password_with_token(
-            digest, purpose=PASSWORD_RESET, new_hash=f"h{i}", now_ms=T0
+            digest,
+            purpose=PASSWORD_RESET,
+            new_hash=f"h{i}",
+            now_ms=T0,
+            revoke_sessions=True,
+            mark_email_verified=False,
         ),
     )
-    assert [d for d in done if d is not None] == ["u"]
-    winner = done.index("u")
+    assert [d.recipe_user_id for d in done if d is not None] == ["u"]
+    winner = next(i for i, d in enumerate(done) if d is not None)
     assert _rows(store, "SELECT password_hash FROM password_credentials") == [(f"h{winner}",)]
 
 

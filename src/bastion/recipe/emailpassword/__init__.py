@@ -18,6 +18,7 @@ from bastion.recipe.emailpassword.config import (
 from bastion.recipe.emailpassword.forms import FormField
 from bastion.recipe.emailpassword.interfaces import APIInterface, APIOptions, RecipeInterface
 from bastion.recipe.emailpassword.recipe import EmailPasswordRecipe, EmailPasswordRecipeInit
+from bastion.recipe.emailpassword.screening import PasswordPolicy
 
 __all__ = [
     "APIInterface",
@@ -29,6 +30,7 @@ __all__ = [
     "InputOverrideConfig",
     "InputSignUpFeature",
     "PasswordHashing",
+    "PasswordPolicy",
     "RecipeInterface",
     "SignInThrottling",
     "init",
@@ -46,6 +48,7 @@ def init(
     sign_in_throttling: SignInThrottling | None = None,
     reset_token_lifetime_s: int = 3600,
     revoke_sessions_on_password_change: bool = True,
+    password_policy: PasswordPolicy | None = None,
 ) -> EmailPasswordRecipeInit:
     """Configure the email-password recipe.
 
@@ -63,6 +66,10 @@ def init(
         reset_token_lifetime_s: how long a reset link works (1 hour).
         revoke_sessions_on_password_change: sign the user out everywhere when the password
             changes (reset or ``update_email_or_password``).
+        password_policy: how new passwords are checked at sign-up, reset and change. The
+            default keeps SuperTokens' rule (8 to 99 characters, a letter and a digit) and
+            refuses common passwords and ones based on the email or the app name;
+            ``PasswordPolicy.nist()`` checks the length only (8 to 128) plus the same screening.
     """
     config = EmailPasswordConfig.resolve(
         sign_up_feature=sign_up_feature,
@@ -71,5 +78,6 @@ def init(
         email_delivery=email_delivery,
         reset_token_lifetime_s=reset_token_lifetime_s,
         revoke_sessions_on_password_change=revoke_sessions_on_password_change,
+        password_policy=password_policy,
     )
     return EmailPasswordRecipeInit(config=config, override=override)

@@ -6,9 +6,9 @@ validated the form fields when these run.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
+from bastion.audit import EventType, Outcome
 from bastion.email import deliver, render
 from bastion.recipe.emailpassword.config import RESET_EMAIL_LIMIT
 from bastion.recipe.emailpassword.forms import EMAIL, PASSWORD, FormField, field_error, value_of
@@ -27,9 +27,7 @@ from bastion.users.tokens import describe_lifetime
 __all__ = ["APIImplementation", "EMAIL_EXISTS_MESSAGE"]
 
 EMAIL_EXISTS_MESSAGE = "This email already exists. Please sign in instead."
-
-# Authentication events (ASVS 5.0 16.3.1): outcome, user id and client, never emails or secrets.
-events = logging.getLogger("bastion.auth")
+FACTOR = "emailpassword"
 
 
 class APIImplementation(APIInterface):
@@ -45,10 +43,26 @@ class APIImplementation(APIInterface):
         result = await api_options.recipe_implementation.sign_up(
             value_of(form_fields, EMAIL), value_of(form_fields, PASSWORD), tenant_id, user_context
         )
+        audit = api_options.app.audit
         if isinstance(result, EmailAlreadyExistsError):
+            await audit.emit(
+                EventType.SIGN_UP,
+                Outcome.FAILURE,
+                request=api_options.request,
+                account=email_key(value_of(form_fields, EMAIL)),
+                factor=FACTOR,
+                reason="email_exists",
+            )
             return field_error([{"id": EMAIL, "error": EMAIL_EXISTS_MESSAGE}])
         session = await create_session_in_request(
             api_options.request, result.user.id, user_context=user_context, tenant_id=tenant_id
+        )
+        await audit.emit(
+            EventType.SIGN_UP,
+            Outcome.SUCCESS,
+            request=api_options.request,
+            user_id=result.user.id,
+            factor=FACTOR,
         )
         await api_options.recipe.after_first_factor(session, user_context)
         return {"status": "OK", "user": result.user.to_json()}
@@ -67,23 +81,20 @@ class APIImplementation(APIInterface):
             email, value_of(form_fields, PASSWORD), tenant_id, user_context
         )
         if isinstance(result, WrongCredentialsError):
-            events.info(
-                "sign-in failed",
-                extra={"event": "signin", "outcome": "failure", "client": attempt.client_key},
+            await api_options.recipe.sign_in_event(
+                api_options.request, Outcome.FAILURE, attempt.account_key, "wrong_credentials"
             )
             return {"status": "WRONG_CREDENTIALS_ERROR"}
-        events.info(
-            "sign-in succeeded",
-            extra={
-                "event": "signin",
-                "outcome": "success",
-                "user_id": result.user.id,
-                "client": attempt.client_key,
-            },
-        )
         await attempt.succeeded()
         session = await create_session_in_request(
             api_options.request, result.user.id, user_context=user_context, tenant_id=tenant_id
+        )
+        await api_options.app.audit.emit(
+            EventType.SIGN_IN,
+            Outcome.SUCCESS,
+            request=api_options.request,
+            user_id=result.user.id,
+            factor=FACTOR,
         )
         await api_options.recipe.after_first_factor(session, user_context)
         return {"status": "OK", "user": result.user.to_json()}
@@ -109,6 +120,14 @@ class APIImplementation(APIInterface):
         verdict = await api_options.recipe.limiter.hit(RESET_EMAIL_LIMIT, key)
         credential = await api_options.app.store.get_password_credential(key, tenant_id=tenant_id)
         if credential is None or not verdict.allowed:
+            await api_options.app.audit.emit(
+                EventType.PASSWORD_RESET_REQUESTED,
+                Outcome.FAILURE if credential is None else Outcome.THROTTLED,
+                request=api_options.request,
+                user_id=credential.user_id if credential is not None else None,
+                account=key,
+                reason="unknown_email" if credential is None else None,
+            )
             return {"status": "OK"}
         created = await api_options.recipe_implementation.create_reset_password_token(
             credential.recipe_user_id, tenant_id, user_context
@@ -127,6 +146,12 @@ class APIImplementation(APIInterface):
             valid_for=describe_lifetime(api_options.config.reset_token_lifetime_s),
         )
         await deliver(api_options.config.email_delivery, message)
+        await api_options.app.audit.emit(
+            EventType.PASSWORD_RESET_REQUESTED,
+            Outcome.SUCCESS,
+            request=api_options.request,
+            user_id=credential.user_id,
+        )
         return {"status": "OK"}
 
     async def password_reset_post(

@@ -16,8 +16,8 @@ from bastion.recipe.emailpassword.forms import (
     FieldSpec,
     FormFieldValidator,
     default_email_validator,
-    default_password_validator,
 )
+from bastion.recipe.emailpassword.screening import PasswordPolicy
 
 if TYPE_CHECKING:
     from bastion.recipe.emailpassword.interfaces import APIInterface, RecipeInterface
@@ -118,6 +118,7 @@ class EmailPasswordConfig:
     email_delivery: EmailBackend
     reset_token_lifetime_s: int
     revoke_sessions_on_password_change: bool
+    password_policy: PasswordPolicy
 
     @classmethod
     def resolve(
@@ -129,6 +130,7 @@ class EmailPasswordConfig:
         email_delivery: EmailBackend | None,
         reset_token_lifetime_s: int,
         revoke_sessions_on_password_change: bool,
+        password_policy: PasswordPolicy | None = None,
     ) -> EmailPasswordConfig:
         given = list(sign_up_feature.form_fields) if sign_up_feature else []
         ids = [f.id for f in given]
@@ -138,9 +140,15 @@ class EmailPasswordConfig:
         email = FieldSpec(
             EMAIL, (by_id[EMAIL].validate if EMAIL in by_id else None) or default_email_validator
         )
+        policy = password_policy or PasswordPolicy()
+        if not isinstance(policy, PasswordPolicy):
+            raise ConfigError("password_policy must be a PasswordPolicy (PasswordPolicy.nist())")
+
+        async def policy_rule(value: object, tenant_id: str) -> str | None:
+            return policy.check_rule(value)
+
         password = FieldSpec(
-            PASSWORD,
-            (by_id[PASSWORD].validate if PASSWORD in by_id else None) or default_password_validator,
+            PASSWORD, (by_id[PASSWORD].validate if PASSWORD in by_id else None) or policy_rule
         )
         extra = tuple(
             FieldSpec(f.id, f.validate, bool(f.optional))
@@ -163,4 +171,5 @@ class EmailPasswordConfig:
             email_delivery=email_delivery,
             reset_token_lifetime_s=reset_token_lifetime_s,
             revoke_sessions_on_password_change=revoke_sessions_on_password_change,
+            password_policy=policy,
         )

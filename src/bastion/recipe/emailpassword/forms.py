@@ -5,7 +5,6 @@ Messages and statuses follow spec section 7.2, so ``supertokens-web-js`` shows t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,6 @@ __all__ = [
     "FormField",
     "FormFieldValidator",
     "default_email_validator",
-    "default_password_validator",
     "field_error",
     "read_form_fields",
     "validate_form_fields",
@@ -57,29 +55,6 @@ async def default_email_validator(value: Any, tenant_id: str) -> str | None:
     if not isinstance(value, str):
         return "Development bug: Please make sure the email field yields a string"
     return None if is_valid_email(value) else "Email is not valid"
-
-
-_LETTER = re.compile(r"[A-Za-z]")
-_DIGIT = re.compile(r"[0-9]")
-
-
-async def default_password_validator(value: Any, tenant_id: str) -> str | None:
-    """SuperTokens' default sign-up rule: 8 to 99 characters with a letter and a digit.
-
-    (ASVS 5.0 advises against composition rules; pass your own ``validate`` for the password
-    field to drop them.)
-    """
-    if not isinstance(value, str):
-        return "Development bug: Please make sure the password field yields a string"
-    if len(value) < 8:
-        return "Password must contain at least 8 characters, including a number"
-    if len(value) >= 100:
-        return "Password's length must be lesser than 100 characters"
-    if _LETTER.search(value) is None:
-        return "Password must contain at least one alphabet"
-    if _DIGIT.search(value) is None:
-        return "Password must contain at least one number"
-    return None
 
 
 def read_form_fields(body: Any, specs: Sequence[FieldSpec]) -> list[FormField]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from bastion.audit import EventType, Outcome
 from bastion.bridge import maybe_await
 from bastion.errors import BadInputError
 from bastion.recipe.emailpassword.interfaces import (
@@ -115,17 +116,49 @@ class RecipeImplementation(RecipeInterface):
             digest, purpose=PASSWORD_RESET, now_ms=self.clock.now_ms()
         )
         if pending is None:
+            await self._reset_event(Outcome.FAILURE, None, user_context, "invalid_token")
             return ResetPasswordInvalidTokenError()  # no hashing for a token that is not live
         new_hash = await self._hash_new(new_password)
-        user_id = await self.store.reset_password_with_token(
-            digest, purpose=PASSWORD_RESET, new_hash=new_hash, now_ms=self.clock.now_ms()
+        recipe = self.recipe
+        # One store call, one transaction: a crash leaves the reset done or not done at all.
+        done = await self.store.reset_password_with_token(
+            digest,
+            purpose=PASSWORD_RESET,
+            new_hash=new_hash,
+            now_ms=self.clock.now_ms(),
+            revoke_sessions=recipe.config.revoke_sessions_on_password_change,
+            mark_email_verified="emailverification" in recipe.app.recipes,
+            clear_counter=recipe.sign_in_lock_counter(pending.email_key),
         )
-        if user_id is None:
+        if done is None:
+            await self._reset_event(Outcome.FAILURE, None, user_context, "invalid_token")
             return ResetPasswordInvalidTokenError()
-        await self.recipe.after_password_change(
-            user_id, pending.email_key, email_proven=True, user_context=user_context
+        await self._reset_event(Outcome.SUCCESS, done.recipe_user_id, user_context)
+        for handle in done.revoked_sessions:
+            await recipe.app.audit.emit(
+                EventType.SESSION_REVOKED,
+                Outcome.SUCCESS,
+                user_context=user_context,
+                user_id=done.recipe_user_id,
+                session_handle=handle,
+                reason="password_reset",
+            )
+        return ResetPasswordOkResult(done.recipe_user_id)
+
+    async def _reset_event(
+        self,
+        outcome: Outcome,
+        user_id: str | None,
+        user_context: dict[str, Any],
+        reason: str | None = None,
+    ) -> None:
+        await self.recipe.app.audit.emit(
+            EventType.PASSWORD_RESET_COMPLETED,
+            outcome,
+            user_context=user_context,
+            user_id=user_id,
+            reason=reason,
         )
-        return ResetPasswordOkResult(user_id)
 
     async def update_email_or_password(
         self,
@@ -144,23 +177,24 @@ class RecipeImplementation(RecipeInterface):
         current = await self.store.get_password_credential_of_user(recipe_user_id)
         if current is None:
             return UnknownUserIdError()
-        new_hash: str | None = None
-        if password is not None:
-            if apply_password_policy is not False:
-                spec = self.recipe.config.reset_password_fields[0]
-                if spec.validate is not None:
-                    reason = await maybe_await(
-                        spec.validate(password, tenant_id_for_password_policy)
-                    )
-                    if reason is not None:
-                        return PasswordPolicyViolationError(str(reason))
-            if self.hasher.is_too_long(password):
-                return PasswordPolicyViolationError(self._too_long_message())
-            new_hash = await self.hasher.hash(password)
+        current_key = email_key(current.email)
         new_email: tuple[str, str] | None = None
         if email is not None:
             normalised = normalise_email(email)
             new_email = (normalised, email_key(normalised))
+        new_hash: str | None = None
+        if password is not None:
+            if apply_password_policy is not False:
+                reason = await self._policy_problem(
+                    password,
+                    new_email[0] if new_email else current.email,
+                    tenant_id_for_password_policy,
+                )
+                if reason is not None:
+                    return PasswordPolicyViolationError(reason)
+            if self.hasher.is_too_long(password):
+                return PasswordPolicyViolationError(self._too_long_message())
+            new_hash = await self.hasher.hash(password)
         outcome = await self.store.update_password_login(
             recipe_user_id,
             email=new_email,
@@ -171,9 +205,25 @@ class RecipeImplementation(RecipeInterface):
             return UnknownUserIdError()
         if outcome == "EMAIL_EXISTS":
             return EmailAlreadyExistsError()
+        changed = [EventType.EMAIL_CHANGED] if new_email and new_email[1] != current_key else []
         if new_hash is not None:
-            key = new_email[1] if new_email else email_key(current.email)
+            changed.append(EventType.PASSWORD_CHANGED)
+        for event in changed:
+            await self.recipe.app.audit.emit(
+                event, Outcome.SUCCESS, user_context=user_context, user_id=current.user_id
+            )
+        if new_hash is not None:
+            key = new_email[1] if new_email else current_key
             await self.recipe.after_password_change(
                 recipe_user_id, key, email_proven=False, user_context=user_context
             )
         return UpdateEmailOrPasswordOkResult()
+
+    async def _policy_problem(self, password: str, email: str, tenant_id: str) -> str | None:
+        """The password field's rule (as at reset), then the screening; None if it passes."""
+        spec = self.recipe.config.reset_password_fields[0]
+        if spec.validate is not None:
+            reason = await maybe_await(spec.validate(password, tenant_id))
+            if reason is not None:
+                return str(reason)
+        return self.recipe.screen_password(password, email)

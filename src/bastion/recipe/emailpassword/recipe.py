@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from bastion.audit import EventType, Outcome
 from bastion.bridge import run_sync
 from bastion.email.backends import ConsoleBackend
 from bastion.errors import BadInputError
@@ -17,6 +18,7 @@ from bastion.ratelimit import Limit, RateLimiter, client_address, counter_key
 from bastion.recipe.emailpassword.api import APIImplementation
 from bastion.recipe.emailpassword.config import EmailPasswordConfig, InputOverrideConfig
 from bastion.recipe.emailpassword.forms import (
+    EMAIL,
     PASSWORD,
     FieldSpec,
     FormField,
@@ -28,8 +30,10 @@ from bastion.recipe.emailpassword.forms import (
 from bastion.recipe.emailpassword.hashing import AsyncPasswordHasher
 from bastion.recipe.emailpassword.implementation import RecipeImplementation
 from bastion.recipe.emailpassword.interfaces import APIInterface, APIOptions, RecipeInterface
+from bastion.recipe.emailpassword.screening import common_passwords
 from bastion.sessions.request_flow import user_context_for
 from bastion.users.emails import email_key, normalise_email
+from bastion.users.tokens import PASSWORD_RESET, token_hash
 
 if TYPE_CHECKING:
     from bastion.app import Bastion
@@ -74,25 +78,6 @@ class SignInAttempt:
             await self.limiter.forgive(self.client_limit, self.client_key)
 
 
-def _throttled_event(
-    scope: str, client: str | None, *, locked: bool, account: str | None = None
-) -> None:
-    # Throttling is routine (INFO); a hard lock is worth a warning. The account appears only as
-    # its counter key (a SHA-256 of the normalised email), never as the email itself.
-    logging.getLogger("bastion.auth").log(
-        logging.WARNING if locked else logging.INFO,
-        "sign-in refused: %s %s",
-        scope,
-        "locked" if locked else "throttled",
-        extra={
-            "event": "signin",
-            "outcome": "locked" if locked else "throttled",
-            "client": client,
-            "account": None if account is None else counter_key(account),
-        },
-    )
-
-
 class EmailPasswordRecipe:
     """Owns the config, the (overridable) implementations and the email-password routes."""
 
@@ -107,6 +92,8 @@ class EmailPasswordRecipe:
         self.client_limit = self.config.throttling.client_limit()
         # Verifying an unknown email against this costs what a real verification costs.
         self.dummy_hash = run_sync(self.hasher.dummy_hash())
+        if self.config.password_policy.blocklist:
+            common_passwords()  # read the list now, not in the first sign-up
         implementation: RecipeInterface = RecipeImplementation(self)
         apis: APIInterface = APIImplementation()
         if init.override is not None and init.override.functions is not None:
@@ -132,19 +119,47 @@ class EmailPasswordRecipe:
                 locked after too many consecutive failures.
         """
         client = client_address(request, self.app.trusted_proxies)
+        account = email_key(email)
         if client is not None:
             verdict = await self.limiter.hit(self.client_limit, client)
             if not verdict.allowed:
-                _throttled_event("client", client, locked=False)
+                await self.sign_in_event(request, Outcome.THROTTLED, account, "client_limit")
                 raise verdict.error()
-        account = email_key(email)
         verdict = await self.limiter.hit(self.account_limit, account)
         if not verdict.allowed:
             if client is not None:
                 await self.limiter.forgive(self.client_limit, client)
-            _throttled_event("account", client, locked=verdict.locked, account=account)
+            outcome = Outcome.LOCKED if verdict.locked else Outcome.THROTTLED
+            await self.sign_in_event(request, outcome, account, "account_limit")
             raise verdict.error()
         return SignInAttempt(self.limiter, self.account_limit, account, self.client_limit, client)
+
+    async def sign_in_event(
+        self, request: BaseRequest, outcome: Outcome, account: str, reason: str | None = None
+    ) -> None:
+        """Audit a sign-in that did not succeed: the user's id when the email is registered,
+        else the keyed hash of the email."""
+        credential = await self.app.store.get_password_credential(account, tenant_id=PUBLIC)
+        await self.app.audit.emit(
+            EventType.SIGN_IN,
+            outcome,
+            request=request,
+            user_id=credential.user_id if credential is not None else None,
+            account=account,
+            factor=FACTOR_ID,
+            reason=reason,
+        )
+
+    def screen_password(self, password: str, email: str | None) -> str | None:
+        """Why a new password is refused by the policy's screening (common, or based on the
+        email or the app name), or None."""
+        return self.config.password_policy.screen(
+            password, email=email, app_name=self.app.app_info.app_name
+        )
+
+    def sign_in_lock_counter(self, key: str) -> tuple[str, str]:
+        """The stored counter of the account's sign-in limit (lifted by a password reset)."""
+        return self.account_limit.name, counter_key(key)
 
     async def after_first_factor(
         self, session: SessionContainer, user_context: dict[str, Any]
@@ -239,23 +254,33 @@ class EmailPasswordRecipe:
         return APIOptions(request, self.config, self.recipe_implementation, self, self.app)
 
     async def _checked_fields(
-        self, body: Any, specs: tuple[FieldSpec, ...], *, sets_password: bool = False
+        self,
+        body: Any,
+        specs: tuple[FieldSpec, ...],
+        *,
+        sets_password: bool = False,
+        email: str | None = None,
     ) -> tuple[list[FormField], list[dict[str, str]]]:
-        """Read and validate; a new password over the hashing limit is refused here, before
-        any hashing, even if a custom validator allowed it."""
+        """Read and validate. A new password is also screened (``email`` and the app name as
+        context), and one over the hashing limit is refused here, before any hashing, even if a
+        custom validator allowed it."""
         fields = read_form_fields(body, specs)
         errors = await validate_form_fields(fields, specs, PUBLIC)
         password = value_of(fields, PASSWORD)
-        if (
-            sets_password
-            and isinstance(password, str)
-            and self.hasher.is_too_long(password)
-            and not any(e["id"] == PASSWORD for e in errors)
-        ):
+        if not sets_password or not isinstance(password, str):
+            return fields, errors
+        if any(e["id"] == PASSWORD for e in errors):
+            return fields, errors
+        if self.hasher.is_too_long(password):
             limit = self.hasher.params.max_length
             errors.append(
                 {"id": PASSWORD, "error": f"Password's length must be at most {limit} characters"}
             )
+            return fields, errors
+        email = email if email is not None else value_of(fields, EMAIL)
+        problem = self.screen_password(password, email if isinstance(email, str) else None)
+        if problem is not None:
+            errors.append({"id": PASSWORD, "error": problem})
         return fields, errors
 
     def _answer(self, request: BaseRequest, body: dict[str, Any]) -> HttpResponse:
@@ -315,8 +340,15 @@ class EmailPasswordRecipe:
             raise BadInputError("Please provide the password reset token")
         if not isinstance(token, str):
             raise BadInputError("The password reset token must be a string")
+        # The link's account, for the screening's context (nothing is used up here).
+        pending = await self.app.store.find_token(
+            token_hash(token), purpose=PASSWORD_RESET, now_ms=self.app.clock.now_ms()
+        )
         fields, errors = await self._checked_fields(
-            payload, self.config.reset_password_fields, sets_password=True
+            payload,
+            self.config.reset_password_fields,
+            sets_password=True,
+            email=pending.email_key if pending is not None else None,
         )
         if errors:
             return self._answer(request, field_error(errors))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
+from bastion.audit import EventType, Outcome
 from bastion.bridge import maybe_await
 from bastion.email import EmailBackend, deliver, render
 from bastion.email.backends import ConsoleBackend
@@ -132,6 +133,12 @@ class EmailVerificationRecipe:
         if current is None or email_key(current) != record.email_key:
             return None
         await self.app.store.set_email_verified(record.user_id, record.email_key, True)
+        await self.app.audit.emit(
+            EventType.EMAIL_VERIFIED,
+            Outcome.SUCCESS,
+            user_context=user_context,
+            user_id=record.user_id,
+        )
         return record.user_id
 
     def verification_link(self, token: str, tenant_id: str) -> str:

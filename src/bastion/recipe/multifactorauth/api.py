@@ -9,7 +9,9 @@
   "currentNumberOfFailedAttempts":n,"maxNumberOfFailedAttempts":m}`` |
   ``{"status":"LIMIT_REACHED_ERROR","retryAfterMs":ms}``.
 
-All need a session; global claims are not checked (they are what these routes fix).
+All need a session, checked against the database; global claims are not checked (they are what
+these routes fix). A session that still owes a factor past the second factor's deadline is ended
+(401) by every one of them.
 """
 
 from __future__ import annotations
@@ -33,14 +35,19 @@ RECIPE_ID = "multifactorauth"
 
 
 async def claims_off_session(
-    request: BaseRequest, user_context: dict[str, Any]
+    request: BaseRequest, user_context: dict[str, Any], mfa: MultiFactorAuthRecipe
 ) -> SessionContainer:
-    """The request's session, required, without running the global claim validators."""
+    """The request's session for a factor route: required, checked against the database, past
+    the second factor's deadline if it owes one, global claim validators not run."""
     session = await get_session_from_request(
-        request, override_global_claim_validators=lambda v, s, c: [], user_context=user_context
+        request,
+        check_database=True,
+        override_global_claim_validators=lambda v, s, c: [],
+        user_context=user_context,
     )
     if session is None:  # pragma: no cover - session_required=True raises instead
         raise UnauthorisedError("Session does not exist", clear_tokens=False)
+    await mfa.check_second_factor_deadline(session, user_context)
     return session
 
 
@@ -61,20 +68,20 @@ def routes(recipe: MultiFactorAuthRecipe) -> list[ApiRoute]:
     async def mfa_info(request: BaseRequest) -> HttpResponse:
         context = user_context_for(request, None)
         await request.body_bytes()  # the SDK sends "{}": read it, ignore it
-        session = await claims_off_session(request, context)
+        session = await claims_off_session(request, context, recipe)
         body = await apis.resync_session_and_fetch_mfa_info_put(options(request), session, context)
         return json_response(200, body, request.state.changes)
 
     async def codes_get(request: BaseRequest) -> HttpResponse:
         context = user_context_for(request, None)
-        session = await claims_off_session(request, context)
+        session = await claims_off_session(request, context, recipe)
         body = await apis.recovery_codes_get(options(request), session, context)
         return json_response(200, body, request.state.changes)
 
     async def codes_post(request: BaseRequest) -> HttpResponse:
         context = user_context_for(request, None)
         await request.body_bytes()
-        session = await claims_off_session(request, context)
+        session = await claims_off_session(request, context, recipe)
         body = await apis.recovery_codes_post(options(request), session, context)
         return json_response(200, body, request.state.changes)
 
@@ -84,7 +91,7 @@ def routes(recipe: MultiFactorAuthRecipe) -> list[ApiRoute]:
         code = payload.get("recoveryCode")
         if not isinstance(code, str) or not code.strip():
             raise BadInputError("recoveryCode must be a non-empty string")
-        session = await claims_off_session(request, context)
+        session = await claims_off_session(request, context, recipe)
         body = await apis.recovery_code_verify_post(code, options(request), session, context)
         return json_response(200, body, request.state.changes)
 

@@ -160,7 +160,7 @@ class APIInterface:
         from bastion.recipe.multifactorauth import recovery
 
         await recovery.assert_may_regenerate(options.recipe, session, user_context)
-        codes = await recovery.generate(options.recipe, session.get_user_id())
+        codes = await recovery.generate(options.recipe, session.get_user_id(), user_context)
         return {"status": "OK", "recoveryCodes": codes}
 
     async def recovery_code_verify_post(

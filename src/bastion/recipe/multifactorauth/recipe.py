@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bastion.audit import EventType, Outcome
 from bastion.core.attempts import AttemptPolicy
 from bastion.core.mfa import (
     FACTOR_IDS,
+    completion_seconds,
     effective_completions,
     next_unsatisfied,
     validate_requirements,
@@ -31,6 +33,7 @@ from bastion.recipe.multifactorauth.interfaces import (
 )
 from bastion.recipe.multifactorauth.types import MFAClaimValue, MFAState, RecoveryCodesConfig
 from bastion.sessions.claims import ClaimValidationError
+from bastion.sessions.sensitive import verify_live_session, verify_sensitive_operation
 
 if TYPE_CHECKING:
     from bastion.app import Bastion
@@ -53,6 +56,17 @@ DEFAULT_FACTORS_OF_RECIPE = {
 }
 NOT_SATISFIED = "Completed factors in the session does not satisfy the MFA requirements for auth"
 NOT_NEXT = "Not allowed to setup factor that is not in the next set of unsatisfied factors"
+REQUIREMENTS_NOT_MET = "MFA requirement for auth is not satisfied"
+# Factors that cannot be completed again inside a session (signing in makes a new one), so they
+# never serve as the recent second factor of a sensitive operation.
+SESSION_STARTING_FACTORS = ("emailpassword", "thirdparty")
+DEFAULT_STEP_UP_MAX_AGE_S = 300
+DEFAULT_SECOND_FACTOR_DEADLINE_S = 600
+LAST_FACTOR_MESSAGE = (
+    "This is your last second factor and your account must have one: set up another before "
+    "removing it."
+)
+DEADLINE_MESSAGE = "The second factor was not completed in time: sign in again"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -63,6 +77,8 @@ class MultiFactorAuthRecipeInit:
     required_secondary_factors: list[str]
     override: OverrideConfig | None
     recovery_codes: RecoveryCodesConfig
+    step_up_max_age_seconds: int = DEFAULT_STEP_UP_MAX_AGE_S
+    second_factor_deadline_seconds: int = DEFAULT_SECOND_FACTOR_DEADLINE_S
     recipe_id: str = RECIPE_ID
 
     def build(self, app: Bastion) -> MultiFactorAuthRecipe:
@@ -87,6 +103,8 @@ class MultiFactorAuthRecipe:
         self.first_factors = init.first_factors
         self.required_secondary_factors = init.required_secondary_factors
         self.recovery_codes = init.recovery_codes
+        self.step_up_max_age_seconds = init.step_up_max_age_seconds
+        self.second_factor_deadline_seconds = init.second_factor_deadline_seconds
         self.substitutes = {"recovery-code": tuple(init.recovery_codes.substitutes_for)}
         implementation = RecipeInterface(self)
         apis = APIInterface()
@@ -262,6 +280,112 @@ class MultiFactorAuthRecipe:
                 "invalid claim",
                 [ClaimValidationError(MultiFactorAuthClaim.key, {"message": refusal})],
             )
+        if state.is_satisfied:
+            # Adding a factor is a sensitive operation (a recent second factor, if any).
+            await verify_sensitive_operation(self.app, session, user_context)
+        else:
+            # The factor this session owes, of which the user has none yet: the first setup
+            # the requirements demand (no second factor can be recent). A live session only.
+            await verify_live_session(self.app, session, user_context)
+
+    # -- sensitive operations, the second factor's deadline, the last factor --------------------
+
+    async def second_factors_of(
+        self, session: SessionContainer, user_context: dict[str, Any]
+    ) -> list[str]:
+        """The factors the session's user has set up that count as second factors.
+
+        Allowed first factors do not count (nor, without ``first_factors``, email-password,
+        third-party and the factor this session started with), nor do recovery codes (they
+        stand in for TOTP, not beside it).
+        """
+        set_up = await self.factors_set_up_for_user(session.get_user_id(), user_context)
+        first = self.first_factors if self.first_factors is not None else SESSION_STARTING_FACTORS
+        second = [f for f in set_up if f not in first]
+        if self.first_factors is None:
+            started = _starting_factor(session.get_access_token_payload())
+            second = [f for f in second if f != started]
+        return second
+
+    async def check_sensitive_operation(
+        self, session: SessionContainer, user_context: dict[str, Any]
+    ) -> None:
+        """The hook of :func:`~bastion.sessions.sensitive.verify_sensitive_operation`: a user
+        with a second factor needs the MFA requirements met and one of their second factors
+        completed within ``step_up_max_age_seconds`` (403 ``st-mfa`` otherwise, with an
+        RFC 9470 challenge for the step-up)."""
+        second = await self.second_factors_of(session, user_context)
+        if not second:
+            return
+        state = await self.update_session(session, None, user_context)
+        if not state.is_satisfied:
+            raise InvalidClaimsError(
+                "invalid claim",
+                [ClaimValidationError(MultiFactorAuthClaim.key, {"message": REQUIREMENTS_NOT_MET})],
+            )
+        step_up = MultiFactorAuthClaim.validators.has_completed_factors_within(
+            [{"oneOf": second}], self.step_up_max_age_seconds
+        )
+        try:
+            await session.assert_claims([step_up], user_context)
+        except InvalidClaimsError:
+            await self.app.audit.emit(
+                EventType.STEP_UP_REQUIRED,
+                Outcome.REFUSED,
+                user_context=user_context,
+                user_id=session.get_user_id(),
+                session_handle=session.get_handle(),
+                reason="second_factor_not_recent",
+            )
+            raise
+
+    async def may_remove_factor(
+        self, user_id: str, factor_id: str, user_context: dict[str, Any]
+    ) -> bool:
+        """False when ``factor_id`` is the user's last required secondary factor: the user
+        must have one (by the required factors of the user and of the app) and no other
+        required factor is set up."""
+        impl = self.recipe_implementation
+        required = [
+            *await impl.get_required_secondary_factors_for_user(user_id, user_context),
+            *await impl.get_required_secondary_factors_for_app(user_context),
+        ]
+        if factor_id not in required:
+            return True
+        remaining = await self.factors_set_up_for_user(user_id, user_context)
+        return any(f in required for f in remaining if f != factor_id)
+
+    def last_factor_refusal(self) -> dict[str, Any]:
+        """The answer to a request that would remove the user's last required factor."""
+        return {"status": "GENERAL_ERROR", "message": LAST_FACTOR_MESSAGE}
+
+    async def check_second_factor_deadline(
+        self, session: SessionContainer, user_context: dict[str, Any]
+    ) -> None:
+        """End a session that still owes a factor ``second_factor_deadline_seconds`` after its
+        first one: it is revoked and the request gets 401 with the tokens cleared, on which
+        the frontend SDK ends the session; the user starts over from the first factor."""
+        payload = session.get_access_token_payload()
+        value = MultiFactorAuthClaim.get_value_from_payload(payload)
+        if value is None or value["v"]:
+            return
+        times = [t for v in value["c"].values() if (t := completion_seconds(v)) is not None]
+        now_s = self.app.clock.now_ms() / 1000
+        if not times or now_s - min(times) <= self.second_factor_deadline_seconds:
+            return
+        state = await self.update_session(session, None, user_context)
+        if state.is_satisfied:  # the requirements changed meanwhile: nothing is owed
+            return
+        await self.app.audit.emit(
+            EventType.FACTOR,
+            Outcome.EXPIRED,
+            user_context=user_context,
+            user_id=session.get_user_id(),
+            session_handle=session.get_handle(),
+            reason="second_factor_deadline",
+        )
+        await session.revoke_session(user_context)
+        raise UnauthorisedError(DEADLINE_MESSAGE)
 
     async def mfa_info(
         self, session: SessionContainer, user_context: dict[str, Any]
@@ -294,11 +418,21 @@ class MultiFactorAuthRecipe:
         }
 
 
+def _starting_factor(payload: dict[str, Any]) -> str | None:
+    """The factor a session began with: the earliest completion in its ``st-mfa``."""
+    value = MultiFactorAuthClaim.get_value_from_payload(payload)
+    times = {f: t for f, v in (value["c"] if value else {}).items() if (t := completion_seconds(v))}
+    return min(times, key=lambda f: times[f]) if times else None
+
+
 def mfa_init(
     first_factors: Sequence[str] | None = None,
     required_secondary_factors: Sequence[str] | None = None,
     override: OverrideConfig | None = None,
     recovery_codes: RecoveryCodesConfig | None = None,
+    *,
+    step_up_max_age_seconds: int = DEFAULT_STEP_UP_MAX_AGE_S,
+    second_factor_deadline_seconds: int = DEFAULT_SECOND_FACTOR_DEADLINE_S,
 ) -> MultiFactorAuthRecipeInit:
     """Configure multi-factor auth (pass the result in ``bastion.init(recipe_list=[...])``).
 
@@ -311,7 +445,14 @@ def mfa_init(
             (:mod:`bastion.recipe.multifactorauth.asyncio`).
         override: ``OverrideConfig(functions=..., apis=...)``.
         recovery_codes: how recovery codes work (:class:`RecoveryCodesConfig`).
+        step_up_max_age_seconds: a user who has a second factor must have completed one this
+            recently in the session to add or remove factors, generate recovery codes or
+            change their email or password (5 minutes).
+        second_factor_deadline_seconds: a session that still owes a factor this long after its
+            first factor is ended (401); the user signs in again (10 minutes).
     """
+    if step_up_max_age_seconds <= 0 or second_factor_deadline_seconds <= 0:
+        raise ConfigError("step_up_max_age_seconds and second_factor_deadline_seconds must be > 0")
     first = _factor_list(first_factors, "first_factors")
     if first is not None and not first:
         raise ConfigError("first_factors cannot be empty (None allows every first factor)")
@@ -324,4 +465,6 @@ def mfa_init(
         required_secondary_factors=required,
         override=override,
         recovery_codes=recovery_codes or RecoveryCodesConfig(),
+        step_up_max_age_seconds=step_up_max_age_seconds,
+        second_factor_deadline_seconds=second_factor_deadline_seconds,
     )

@@ -10,12 +10,13 @@ default), so it satisfies a TOTP requirement; it also lifts a TOTP hard lock (co
 from __future__ import annotations
 
 import functools
-import logging
 from typing import TYPE_CHECKING, Any
 
+from bastion.audit import EventType, Outcome
 from bastion.bridge import run_blocking
 from bastion.core.recovery_codes import generate_codes, hash_secret, parse_code, verify_secret
 from bastion.recipe.multifactorauth.claim import MultiFactorAuthClaim
+from bastion.sessions.sensitive import verify_sensitive_operation
 from bastion.storage.base import RecoveryCodeRecord
 
 if TYPE_CHECKING:
@@ -24,11 +25,12 @@ if TYPE_CHECKING:
 
 __all__ = ["assert_may_regenerate", "consume", "consume_in_session", "generate", "status_body"]
 
-logger = logging.getLogger("bastion")
 FACTOR_ID = "recovery-code"
 
 
-async def generate(recipe: MultiFactorAuthRecipe, user_id: str) -> list[str]:
+async def generate(
+    recipe: MultiFactorAuthRecipe, user_id: str, user_context: dict[str, Any] | None = None
+) -> list[str]:
     """Replace the user's codes with a new set and return it (the only time it is readable)."""
     codes = generate_codes(recipe.recovery_codes.count)
     now = recipe.app.clock.now_ms()
@@ -40,7 +42,13 @@ async def generate(recipe: MultiFactorAuthRecipe, user_id: str) -> list[str]:
         code_hash = await run_blocking(functools.partial(hash_secret, parsed.secret))
         records.append(RecoveryCodeRecord(user_id, parsed.code_id, code_hash, now, None))
     await recipe.app.store.replace_recovery_codes(user_id, records)
-    logger.info("mfa: recovery codes generated", extra={"user_id": user_id})
+    await recipe.app.audit.emit(
+        EventType.RECOVERY_CODES_CREATED,
+        Outcome.SUCCESS,
+        user_context=user_context,
+        user_id=user_id,
+        factor=FACTOR_ID,
+    )
     return codes
 
 
@@ -53,7 +61,9 @@ async def status_body(recipe: MultiFactorAuthRecipe, user_id: str) -> dict[str, 
 async def assert_may_regenerate(
     recipe: MultiFactorAuthRecipe, session: SessionContainer, user_context: dict[str, Any]
 ) -> None:
-    """403 ``st-mfa`` unless MFA is complete and a code-replaced factor was done recently."""
+    """A sensitive operation (401 for a revoked session), and 403 ``st-mfa`` unless MFA is
+    complete and a factor the codes stand in for was completed recently."""
+    await verify_sensitive_operation(recipe.app, session, user_context)
     await recipe.update_session(session, None, user_context)
     config = recipe.recovery_codes
     await session.assert_claims(
@@ -67,9 +77,25 @@ async def assert_may_regenerate(
     )
 
 
-async def consume(recipe: MultiFactorAuthRecipe, user_id: str, text: str) -> dict[str, Any]:
+async def consume(
+    recipe: MultiFactorAuthRecipe,
+    user_id: str,
+    text: str,
+    user_context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Check and use up a code (no session involved); the reply body of the verify API."""
     store = recipe.app.store
+
+    async def event(outcome: Outcome, reason: str | None = None) -> None:
+        await recipe.app.audit.emit(
+            EventType.FACTOR,
+            outcome,
+            user_context=user_context,
+            user_id=user_id,
+            factor=FACTOR_ID,
+            reason=reason,
+        )
+
     now = recipe.app.clock.now_ms()
     policy, resets_lockout = recipe.attempt_policy()
     # Recovery codes ignore the hard lock: lifting it is what they are for.
@@ -77,7 +103,7 @@ async def consume(recipe: MultiFactorAuthRecipe, user_id: str, text: str) -> dic
         user_id, now_ms=now, policy=policy, honour_hard_lock=False
     )
     if not decision.allowed:
-        logger.info("mfa: recovery code refused, limit reached", extra={"user_id": user_id})
+        await event(Outcome.THROTTLED)
         return {"status": "LIMIT_REACHED_ERROR", "retryAfterMs": decision.retry_after_ms}
     parsed = parse_code(text)
     record = None
@@ -98,14 +124,14 @@ async def consume(recipe: MultiFactorAuthRecipe, user_id: str, text: str) -> dic
                 user_id, record.code_id, stored, now_ms=now, reset_attempts=resets_lockout
             )
     if not accepted:
-        logger.info("mfa: wrong recovery code", extra={"user_id": user_id})
+        await event(Outcome.FAILURE, "wrong_code")
         return {
             "status": "INVALID_RECOVERY_CODE_ERROR",
             "currentNumberOfFailedAttempts": decision.failures,
             "maxNumberOfFailedAttempts": policy.max_attempts,
         }
     remaining = sum(1 for r in await store.list_recovery_codes(user_id) if r.used_at_ms is None)
-    logger.info("mfa: recovery code used", extra={"user_id": user_id, "remaining": remaining})
+    await event(Outcome.SUCCESS)
     return {"status": "OK", "remainingCodes": remaining}
 
 
@@ -116,7 +142,7 @@ async def consume_in_session(
     user_context: dict[str, Any],
 ) -> dict[str, Any]:
     """Use a code for the session's user and complete ``recovery-code`` in the session."""
-    body = await consume(recipe, session.get_user_id(), text)
+    body = await consume(recipe, session.get_user_id(), text, user_context)
     if body["status"] == "OK":
         await recipe.recipe_implementation.mark_factor_as_complete_in_session(
             session, FACTOR_ID, user_context

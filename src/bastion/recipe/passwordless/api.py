@@ -8,8 +8,10 @@ the body when these run. Which kind of code a request gets is decided in
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
+from bastion.audit import EventType, Outcome
 from bastion.ratelimit import client_address
 from bastion.recipe.passwordless import codes
 from bastion.recipe.passwordless.contact import Contact, normalise_phone_number
@@ -62,6 +64,43 @@ def _factor_id(contact: Contact, *, by_link: bool) -> str:
     return f"{'link' if by_link else 'otp'}-{contact.kind}"
 
 
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """The audit events of one code consumption: a sign-in, or a factor in ``session``."""
+
+    options: APIOptions
+    factor_id: str
+    session: SessionContainer | None
+    contact: Contact
+    user_context: dict[str, Any]
+
+    async def event(self, outcome: Outcome, reason: str | None = None) -> None:
+        """A refused or failed attempt (the user is known only for a factor)."""
+        user_id = self.session.get_user_id() if self.session is not None else None
+        await self.options.app.audit.emit(
+            EventType.SIGN_IN if user_id is None else EventType.FACTOR,
+            outcome,
+            user_context=self.user_context,
+            user_id=user_id,
+            account=self.contact.key,
+            factor=self.factor_id,
+            reason=reason,
+        )
+
+    async def succeeded(self, result: ConsumeCodeOkResult) -> None:
+        if self.session is None:
+            event = EventType.SIGN_UP if result.created_new_recipe_user else EventType.SIGN_IN
+        else:
+            event = EventType.DEVICE_ADDED if result.purpose == "setup" else EventType.FACTOR
+        await self.options.app.audit.emit(
+            event,
+            Outcome.SUCCESS,
+            user_context=self.user_context,
+            user_id=result.user.id,
+            factor=self.factor_id,
+        )
+
+
 class APIImplementation(APIInterface):
     """What the endpoints do by default."""
 
@@ -74,7 +113,9 @@ class APIImplementation(APIInterface):
         user_context: dict[str, Any],
     ) -> dict[str, Any]:
         flag = should_try_linking_with_session_user
-        session = await session_for_request(api_options.request, flag, user_context)
+        session = await session_for_request(
+            api_options.recipe, api_options.request, flag, user_context
+        )
         plan = await plan_code(api_options.recipe, contact, session, flag, tenant_id, user_context)
         if isinstance(plan, NotAllowed):
             return plan.body()
@@ -138,7 +179,7 @@ class APIImplementation(APIInterface):
             return None
         if flag is False:
             return RESTART
-        session = await required_session(api_options.request, user_context)
+        session = await required_session(recipe, api_options.request, user_context)
         if session.get_handle() != device.session_handle:
             return RESTART  # bound to another session: left untouched, not counted
         if device.purpose == "setup":
@@ -181,10 +222,12 @@ class APIImplementation(APIInterface):
         )
         if isinstance(session, dict):
             return session
+        audit = _Attempt(api_options, factor_id, session, contact, user_context)
         if by_code:
             # Counted before the check, per account across all its login attempts.
             verdict = await recipe.limiter.hit(recipe.wrong_code_limit, contact.key)
             if not verdict.allowed:
+                await audit.event(Outcome.THROTTLED)
                 raise verdict.error()
         result = await impl.consume_code(
             pre_auth_session_id,
@@ -196,6 +239,7 @@ class APIImplementation(APIInterface):
             user_context,
         )
         if isinstance(result, IncorrectUserInputCodeError | ExpiredUserInputCodeError):
+            await audit.event(Outcome.FAILURE, "wrong_code")
             return {
                 "status": result.status,
                 "failedCodeInputAttemptCount": result.failed_code_input_attempt_count,
@@ -208,6 +252,7 @@ class APIImplementation(APIInterface):
         if by_code:
             await recipe.limiter.reset(recipe.wrong_code_limit, contact.key)
         await self._complete(result, factor_id, session, tenant_id, api_options, user_context)
+        await audit.succeeded(result)
         return {
             "status": "OK",
             "createdNewRecipeUser": result.created_new_recipe_user,
@@ -231,18 +276,11 @@ class APIImplementation(APIInterface):
             )
             if mfa is not None:
                 await mfa.mark_first_factor_complete(created, factor_id, user_context)
-            logger.info("passwordless: signed in", extra={"user_id": result.user.id})
             return
         if mfa is not None:
             await mfa.recipe_implementation.mark_factor_as_complete_in_session(
                 session, factor_id, user_context
             )
-        logger.info(
-            "passwordless: %s completed (%s)",
-            factor_id,
-            result.purpose,
-            extra={"user_id": result.user.id},
-        )
 
     async def email_exists_get(
         self, email: str, tenant_id: str, api_options: APIOptions, user_context: dict[str, Any]

@@ -102,8 +102,11 @@ def _no_claims(validators: Any, session: Any, user_context: Any) -> list[Any]:
     return []
 
 
-async def required_session(request: BaseRequest, user_context: dict[str, Any]) -> SessionContainer:
-    """The request's session, checked against the database, claims not checked (401s as usual)."""
+async def required_session(
+    recipe: PasswordlessRecipe, request: BaseRequest, user_context: dict[str, Any]
+) -> SessionContainer:
+    """The request's session, checked against the database, claims not checked (401s as usual;
+    also when it owes a factor past the MFA recipe's second-factor deadline)."""
     session = await get_session_from_request(
         request,
         check_database=True,
@@ -112,31 +115,42 @@ async def required_session(request: BaseRequest, user_context: dict[str, Any]) -
     )
     if session is None:  # pragma: no cover - session_required raises instead
         raise UnauthorisedError("Session does not exist", clear_tokens=False)
+    mfa = recipe.mfa()
+    if mfa is not None:
+        await mfa.check_second_factor_deadline(session, user_context)
     return session
 
 
 async def session_for_request(
-    request: BaseRequest, flag: bool | None, user_context: dict[str, Any]
+    recipe: PasswordlessRecipe,
+    request: BaseRequest,
+    flag: bool | None,
+    user_context: dict[str, Any],
 ) -> SessionContainer | None:
     """The session a ``/signinup/code`` request speaks for, by its linking ``flag``.
 
-    True: required (401 without). Absent: a missing, expired or revoked session is simply
-    none, since it must not stop anyone from signing in. False: ignored.
+    True: required (401 without). Absent: a missing, expired or revoked session (or one past
+    its second-factor deadline) is simply none, since it must not stop anyone from signing in.
+    False: ignored.
     """
     if flag is True:
-        return await required_session(request, user_context)
+        return await required_session(recipe, request, user_context)
     if flag is False:
         return None
     try:
-        return await get_session_from_request(
+        session = await get_session_from_request(
             request,
             session_required=False,
             check_database=True,
             override_global_claim_validators=_no_claims,
             user_context=user_context,
         )
+        mfa = recipe.mfa()
+        if session is not None and mfa is not None:
+            await mfa.check_second_factor_deadline(session, user_context)
     except SessionError:
         return None
+    return session
 
 
 def factors_for(recipe: PasswordlessRecipe, contact: Contact) -> list[str]:

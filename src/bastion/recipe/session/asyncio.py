@@ -21,6 +21,7 @@ from bastion.sessions.request_flow import (
     get_session_from_request,
     refresh_session_in_request,
 )
+from bastion.sessions.sensitive import verify_sensitive_operation as _verify_sensitive
 from bastion.sessions.validation import refetch_claims, run_validators
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "set_claim_value",
     "update_session_data_in_database",
     "validate_claims_for_session_handle",
+    "verify_sensitive_operation",
 ]
 
 
@@ -273,3 +275,21 @@ async def validate_claims_for_session_handle(
     if update and not await merge_into_access_token_payload(session_handle, update, context):
         return SessionDoesNotExistError()
     return ClaimsValidationResult(await run_validators(validators, payload, context))
+
+
+async def verify_sensitive_operation(
+    session: SessionContainer, user_context: dict[str, Any] | None = None
+) -> None:
+    """Call before a sensitive operation of your own (changing the email or the password,
+    removing something that protects the account); it returns or raises.
+
+    The session must still exist in the database (else 401, even on another process), and a
+    user who has a second factor must have completed one within the MFA recipe's
+    ``step_up_max_age_seconds`` (else 403 ``st-mfa`` with an RFC 9470 challenge; the frontend
+    asks for the factor again). See ``docs/mfa.md``.
+
+    Raises:
+        UnauthorisedError: the session was revoked or has expired.
+        InvalidClaimsError: a recent second factor is needed.
+    """
+    await _verify_sensitive(current_app(), session, _ctx(user_context))

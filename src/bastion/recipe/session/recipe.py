@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from bastion.bridge import run_sync
@@ -25,10 +26,23 @@ from bastion.sessions.verifier import AccessTokenVerifier
 if TYPE_CHECKING:
     from bastion.app import Bastion
 
-__all__ = ["InputOverrideConfig", "SessionRecipe", "SessionRecipeInit"]
+__all__ = ["AAL2", "InputOverrideConfig", "SessionRecipe", "SessionRecipeInit"]
 
 RECIPE_ID = "session"
 REFRESH_KEY_SECRET = "refresh-token-key"
+
+AAL2: Mapping[str, int] = MappingProxyType(
+    {
+        "session_max_age": 12 * 3600,
+        "refresh_token_validity": 30 * 60,
+        "access_token_validity": 15 * 60,
+    }
+)
+"""NIST SP 800-63B (rev 3, 4.2.3) AAL2 session limits: ``session.init(**session.AAL2)``.
+
+Sign in again after 12 hours whatever the activity, and after 30 minutes without a refresh;
+15-minute access tokens make an active client refresh well within the 30 minutes.
+"""
 
 
 @dataclass(slots=True)
@@ -79,7 +93,9 @@ class SessionRecipe:
         )
         run_sync(self.keyring.signing_key())  # create the first key now, not in a request
         self.verifier = AccessTokenVerifier(
-            self.keyring, dynamic_keys=self.config.use_dynamic_access_token_signing_key
+            self.keyring,
+            dynamic_keys=self.config.use_dynamic_access_token_signing_key,
+            issuer=self.config.issuer,
         )
         implementation: RecipeInterface = SessionRecipeImplementation(
             store=app.store,
@@ -89,6 +105,7 @@ class SessionRecipe:
             verifier=self.verifier,
             codec=RefreshTokenCodec(refresh_key),
             claims_added_by_other_recipes=self.claims_added_by_other_recipes,
+            audit=app.audit,
         )
         apis = APIInterface()
         override = init.override
@@ -180,6 +197,7 @@ def session_init(
     refresh_token_validity: int | None = None,
     refresh_token_grace_period: int | None = None,
     signing_key_update_interval: int | None = None,
+    session_max_age: int | None = None,
 ) -> SessionRecipeInit:
     """Configure the session recipe (pass the result in ``bastion.init(recipe_list=[...])``).
 
@@ -201,10 +219,14 @@ def session_init(
         expose_access_token_to_frontend_in_cookie_based_auth: also send ``st-access-token``
             in cookie mode.
         access_token_validity: access-token lifetime in seconds (3600).
-        refresh_token_validity: session lifetime in seconds since the last refresh (100 days).
+        refresh_token_validity: session lifetime in seconds since the last refresh (100 days):
+            the idle limit.
         refresh_token_grace_period: seconds during which a just-rotated refresh token is still
             accepted, for concurrent refreshes and lost responses (30, at most 300).
         signing_key_update_interval: seconds between dynamic key rotations (7 days).
+        session_max_age: absolute session lifetime in seconds since sign-in, however often
+            it is refreshed (None, the default: no limit). Access tokens never outlive it.
+            :data:`AAL2` holds the NIST SP 800-63B AAL2 values.
     """
     given = {
         "cookie_secure": cookie_secure,
@@ -223,6 +245,7 @@ def session_init(
         "refresh_token_validity": refresh_token_validity,
         "refresh_token_grace_period": refresh_token_grace_period,
         "signing_key_update_interval": signing_key_update_interval,
+        "session_max_age": session_max_age,
     }
     settings = {k: v for k, v in given.items() if v is not None}
     return SessionRecipeInit(settings=settings, override=override, error_handlers=error_handlers)

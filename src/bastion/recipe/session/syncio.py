@@ -22,6 +22,7 @@ __all__ = [
     "set_claim_value",
     "update_session_data_in_database",
     "validate_claims_for_session_handle",
+    "verify_sensitive_operation",
 ]
 
 create_new_session = syncify(_async.create_new_session)
@@ -42,3 +43,4 @@ revoke_session = syncify(_async.revoke_session)
 set_claim_value = syncify(_async.set_claim_value)
 update_session_data_in_database = syncify(_async.update_session_data_in_database)
 validate_claims_for_session_handle = syncify(_async.validate_claims_for_session_handle)
+verify_sensitive_operation = syncify(_async.verify_sensitive_operation)

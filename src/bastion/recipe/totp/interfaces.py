@@ -7,12 +7,12 @@ return the JSON body of a 200 answer, ``{"status": ...}`` as the protocol has it
 from __future__ import annotations
 
 import dataclasses
-import logging
 import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from bastion.audit import EventType, Outcome
 from bastion.core.otp import (
     ALGORITHMS,
     Algorithm,
@@ -23,6 +23,7 @@ from bastion.core.otp import (
     otpauth_uri,
 )
 from bastion.errors import ConfigError
+from bastion.sessions.sensitive import verify_sensitive_operation
 from bastion.storage.base import TOTPDeviceRecord
 
 if TYPE_CHECKING:
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["APIInterface", "APIOptions", "RecipeInterface", "device_aad", "folded"]
 
-logger = logging.getLogger("bastion")
 MAX_CODE_LENGTH = 8
 
 
@@ -125,7 +125,7 @@ class RecipeInterface:
             period=period,
             algorithm=algorithm,
         )
-        logger.info("totp: device created", extra={"user_id": user_id})
+        await self._event(EventType.DEVICE_CREATED, Outcome.SUCCESS, user_id, user_context)
         return {"status": "OK", "deviceName": device_name, "secret": secret, "qrCodeString": uri}
 
     async def list_devices(self, user_id: str, user_context: dict[str, Any]) -> dict[str, Any]:
@@ -150,7 +150,7 @@ class RecipeInterface:
     ) -> dict[str, Any]:
         existed = await self._store.remove_totp_device(user_id, device_name)
         if existed:
-            logger.info("totp: device removed", extra={"user_id": user_id})
+            await self._event(EventType.DEVICE_REMOVED, Outcome.SUCCESS, user_id, user_context)
         return {"status": "OK", "didDeviceExist": existed}
 
     async def verify_device(
@@ -168,9 +168,9 @@ class RecipeInterface:
             return {"status": "UNKNOWN_DEVICE_ERROR"}
         if device.verified:
             return {"status": "OK", "wasAlreadyVerified": True}
-        body = await self._check_code(user_id, [device], totp, mark_verified=True)
+        body = await self._check_code(user_id, [device], totp, user_context, mark_verified=True)
         if body["status"] == "OK":
-            logger.info("totp: device verified", extra={"user_id": user_id})
+            await self._event(EventType.DEVICE_ADDED, Outcome.SUCCESS, user_id, user_context)
             return {"status": "OK", "wasAlreadyVerified": False}
         return body
 
@@ -182,10 +182,31 @@ class RecipeInterface:
         if not devices:
             return {"status": "UNKNOWN_USER_ID_ERROR"}
         verified = [d for d in devices if d.verified]
-        return await self._check_code(user_id, verified, totp, mark_verified=False)
+        body = await self._check_code(user_id, verified, totp, user_context, mark_verified=False)
+        if body["status"] == "OK":
+            await self._event(EventType.FACTOR, Outcome.SUCCESS, user_id, user_context)
+        return body
+
+    async def _event(
+        self,
+        event: EventType,
+        outcome: Outcome,
+        user_id: str,
+        user_context: dict[str, Any],
+        reason: str | None = None,
+    ) -> None:
+        await self._recipe.app.audit.emit(
+            event, outcome, user_context=user_context, user_id=user_id, factor="totp", reason=reason
+        )
 
     async def _check_code(
-        self, user_id: str, devices: list[TOTPDeviceRecord], code: str, *, mark_verified: bool
+        self,
+        user_id: str,
+        devices: list[TOTPDeviceRecord],
+        code: str,
+        user_context: dict[str, Any],
+        *,
+        mark_verified: bool,
     ) -> dict[str, Any]:
         """Count the attempt first, then check the code; a success is recorded atomically."""
         recipe = self._recipe
@@ -195,11 +216,8 @@ class RecipeInterface:
             user_id, now_ms=now, policy=policy, honour_hard_lock=True
         )
         if not decision.allowed:
-            logger.warning(
-                "totp: code refused, %s",
-                "hard lock" if decision.hard_locked else "cooling down",
-                extra={"user_id": user_id},
-            )
+            outcome = Outcome.LOCKED if decision.hard_locked else Outcome.THROTTLED
+            await self._event(EventType.FACTOR, outcome, user_id, user_context)
             body: dict[str, Any] = {
                 "status": "LIMIT_REACHED_ERROR",
                 "retryAfterMs": decision.retry_after_ms,
@@ -224,9 +242,8 @@ class RecipeInterface:
                 if step is not None and await self._store.accept_totp_step(
                     device.device_id, step, mark_verified=mark_verified
                 ):
-                    logger.info("totp: code accepted", extra={"user_id": user_id})
                     return {"status": "OK"}
-        logger.info("totp: wrong code", extra={"user_id": user_id, "failures": decision.failures})
+        await self._event(EventType.FACTOR, Outcome.FAILURE, user_id, user_context, "wrong_code")
         return {
             "status": "INVALID_TOTP_ERROR",
             "currentNumberOfFailedAttempts": decision.failures,
@@ -285,19 +302,27 @@ class APIInterface:
         session: SessionContainer,
         user_context: dict[str, Any],
     ) -> dict[str, Any]:
-        from bastion.recipe.multifactorauth.claim import MultiFactorAuthClaim
-
+        """Remove a device: a sensitive operation, and never the last verified device of a
+        user who must have TOTP (``GENERAL_ERROR`` then; nothing changes)."""
+        recipe = options.recipe
+        await verify_sensitive_operation(recipe.app, session, user_context)
         user_id = session.get_user_id()
-        devices = await options.recipe.app.store.list_totp_devices(user_id)
-        only_unverified = any(
-            d.name == device_name and not d.verified for d in devices
-        ) and not any(d.verified and folded(d.name) == folded(device_name) for d in devices)
-        if any(d.verified for d in devices) and not only_unverified:
-            # Removing a working factor needs a session that passed MFA (spec 7.5).
-            await session.assert_claims(
-                [MultiFactorAuthClaim.validators.has_completed_mfa_requirements_for_auth()],
-                user_context,
-            )
+        devices = await recipe.app.store.list_totp_devices(user_id)
+        removing = next((d for d in devices if d.name == device_name), None)
+        others_verified = any(d.verified for d in devices if d is not removing)
+        if removing is not None and removing.verified and not others_verified:
+            mfa = recipe.mfa()
+            if not await mfa.may_remove_factor(user_id, "totp", user_context):
+                await recipe.app.audit.emit(
+                    EventType.DEVICE_REMOVED,
+                    Outcome.REFUSED,
+                    user_context=user_context,
+                    user_id=user_id,
+                    session_handle=session.get_handle(),
+                    factor="totp",
+                    reason="last_second_factor",
+                )
+                return mfa.last_factor_refusal()
         return await options.recipe_implementation.remove_device(user_id, device_name, user_context)
 
     async def verify_device_post(

@@ -160,7 +160,7 @@ class TOTPRecipe:
         name = body.get("deviceName")
         if name is not None:
             name = _device_name(name)
-        session = await claims_off_session(request, context)
+        session = await claims_off_session(request, context, self.mfa())
         reply = await self.api_implementation.create_device_post(
             name or None, self._options(request), session, context
         )
@@ -168,7 +168,7 @@ class TOTPRecipe:
 
     async def _list(self, request: BaseRequest) -> HttpResponse:
         context = user_context_for(request, None)
-        session = await claims_off_session(request, context)
+        session = await claims_off_session(request, context, self.mfa())
         reply = await self.api_implementation.list_devices_get(
             self._options(request), session, context
         )
@@ -178,7 +178,7 @@ class TOTPRecipe:
         context = user_context_for(request, None)
         body = await json_object(request)
         name = _device_name(body.get("deviceName"), required=True)
-        session = await claims_off_session(request, context)
+        session = await claims_off_session(request, context, self.mfa())
         reply = await self.api_implementation.remove_device_post(
             name, self._options(request), session, context
         )
@@ -189,7 +189,7 @@ class TOTPRecipe:
         body = await json_object(request)
         name = _device_name(body.get("deviceName"), required=True)
         code = _code(body.get("totp"))
-        session = await claims_off_session(request, context)
+        session = await claims_off_session(request, context, self.mfa())
         reply = await self.api_implementation.verify_device_post(
             name, code, self._options(request), session, context
         )
@@ -199,7 +199,7 @@ class TOTPRecipe:
         context = user_context_for(request, None)
         body = await json_object(request)
         code = _code(body.get("totp"))
-        session = await claims_off_session(request, context)
+        session = await claims_off_session(request, context, self.mfa())
         reply = await self.api_implementation.verify_totp_post(
             code, self._options(request), session, context
         )

@@ -6,7 +6,7 @@ a database URL.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from bastion.errors import ConfigError
 from bastion.storage.base import KeyStore, SessionRecord, SessionStore, Store
@@ -48,6 +48,5 @@ def open_store(database_url: str, *, create: bool = True) -> Store:
     if scheme in {"postgres", "postgresql"}:
         from bastion.storage.postgres import PostgresStore
 
-        urlsplit(database_url)  # raises ValueError early for a malformed authority
         return PostgresStore(database_url, create=create)
     raise ConfigError(f"unsupported database scheme {scheme!r}")
